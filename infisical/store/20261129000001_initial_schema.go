@@ -1,0 +1,5 @@
+package store
+
+func init() {
+	migrations.MustRegister(ddlMigration(migration0001), nil)
+}
