@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/google/uuid"
 	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/infisical-go/engine/infisical/store"
 	"github.com/infisical-go/engine/kms"
-	"github.com/google/uuid"
 )
 
 // keyring holds the unwrapped key hierarchy:

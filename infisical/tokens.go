@@ -9,8 +9,8 @@ import (
 	"sync"
 	"time"
 
-	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/google/uuid"
+	lru "github.com/hashicorp/golang-lru/v2"
 
 	"github.com/infisical-go/engine/authn"
 	"github.com/infisical-go/engine/infisical/store"

@@ -4,7 +4,8 @@ import "strings"
 
 // The schema is written once with three type placeholders that each dialect
 // fills in, so that SQLite and PostgreSQL get the same tables.
-//   {{TIME}}  timestamp with zone   {{BYTES}} binary   {{JSON}} JSON text
+//
+//	{{TIME}}  timestamp with zone   {{BYTES}} binary   {{JSON}} JSON text
 //
 // Ownership chains use ON DELETE CASCADE (organization → project →
 // environment → folder → secret …) so that deleting a parent is one
