@@ -129,8 +129,17 @@ type Engine struct {
 	applyTemplate      func(ctx context.Context, q store.Q, actor Actor, p *store.Project, name string) error
 
 	// Services.
-	Projects     *ProjectService
-	Environments *EnvironmentService
+	Projects      *ProjectService
+	Environments  *EnvironmentService
+	Secrets       *SecretService
+	Folders       *FolderService
+	Imports       *ImportService
+	Tags          *TagService
+	Identities    *IdentityService
+	Memberships   *MembershipService
+	UniversalAuth *UniversalAuthService
+	TokenAuth     *TokenAuthService
+	Admin         *AdminService
 
 	stop chan struct{}
 	done chan struct{}
@@ -198,6 +207,15 @@ func newEngine(ctx context.Context, cfg Config, st *store.Store) (*Engine, error
 	}
 	e.Projects = &ProjectService{e: e}
 	e.Environments = &EnvironmentService{e: e}
+	e.Secrets = &SecretService{e: e}
+	e.Folders = &FolderService{e: e}
+	e.Imports = &ImportService{e: e}
+	e.Tags = &TagService{e: e}
+	e.Identities = &IdentityService{e: e}
+	e.Memberships = &MembershipService{e: e}
+	e.UniversalAuth = &UniversalAuthService{e: e}
+	e.TokenAuth = &TokenAuthService{e: e}
+	e.Admin = &AdminService{e: e}
 	st.Subscribe(e.onInvalidate)
 	go e.background()
 	return e, nil
