@@ -141,8 +141,10 @@ type Engine struct {
 	TokenAuth     *TokenAuthService
 	Admin         *AdminService
 
-	stop chan struct{}
-	done chan struct{}
+	stop       chan struct{}
+	done       chan struct{}
+	stopListen context.CancelFunc
+	listenDone chan struct{}
 }
 
 // Open opens (creating if needed) the database, runs migrations, loads the
@@ -217,6 +219,9 @@ func newEngine(ctx context.Context, cfg Config, st *store.Store) (*Engine, error
 	e.TokenAuth = &TokenAuthService{e: e}
 	e.Admin = &AdminService{e: e}
 	st.Subscribe(e.onInvalidate)
+	if err := e.startListener(); err != nil {
+		return nil, err
+	}
 	go e.background()
 	return e, nil
 }
@@ -230,6 +235,8 @@ func (e *Engine) Close() error {
 	}
 	close(e.stop)
 	<-e.done
+	e.stopListen()
+	<-e.listenDone
 	return e.store.Close()
 }
 
@@ -240,6 +247,28 @@ func (e *Engine) Store() *store.Store { return e.store }
 func (e *Engine) Logger() *slog.Logger { return e.log }
 
 func (e *Engine) now() time.Time { return e.cfg.Now().UTC().Truncate(time.Millisecond) }
+
+// startListener subscribes to invalidations from other server processes
+// (PostgreSQL) and waits until the subscription is active, so no change made
+// elsewhere after Open returns can be missed.
+func (e *Engine) startListener() error {
+	ctx, cancel := context.WithCancel(context.Background())
+	e.stopListen = cancel
+	e.listenDone = make(chan struct{})
+	ready := make(chan struct{})
+	go func() {
+		defer close(e.listenDone)
+		_ = e.store.Listen(ctx, e.log, ready)
+	}()
+	select {
+	case <-ready:
+		return nil
+	case <-time.After(15 * time.Second):
+		cancel()
+		<-e.listenDone
+		return errors.New("could not subscribe to cache invalidations (PostgreSQL LISTEN) within 15s")
+	}
+}
 
 // background runs periodic work until Close.
 func (e *Engine) background() {

@@ -148,20 +148,51 @@ type resolved struct {
 
 // resolve finds the folder at path in env. A missing folder is not an
 // error here; callers decide (lists return empty, writes 404).
+//
+// With PostgreSQL another server may have just created the environment or
+// folder, and its invalidation may still be in flight; a miss therefore
+// re-reads the database once before it is believed.
 func (e *Engine) resolve(ctx context.Context, m *projectMeta, envSlug, path string) (*resolved, error) {
-	env, err := m.env(envSlug)
-	if err != nil {
-		return nil, err
-	}
 	p, err := secretpath.Normalize(path)
 	if err != nil {
 		return nil, Invalid("secretPath", "%s", err.Error())
+	}
+	env, err := m.env(envSlug)
+	if err != nil && KindOf(err) == KindNotFound && e.store.IsPostgres() {
+		e.metas.c.bump(m.project.ID)
+		fresh, ferr := e.meta(ctx, m.project.ID)
+		if ferr != nil {
+			return nil, ferr
+		}
+		m = fresh
+		env, err = m.env(envSlug)
+	}
+	if err != nil {
+		return nil, err
 	}
 	t, err := e.tree(ctx, m, env.ID)
 	if err != nil {
 		return nil, err
 	}
+	if t.byPath[p] == nil && e.store.IsPostgres() {
+		if t, err = e.reloadTree(ctx, m, env.ID); err != nil {
+			return nil, err
+		}
+	}
 	return &resolved{meta: m, env: env, tree: t, path: p, folder: t.byPath[p]}, nil
+}
+
+// reloadTree re-reads an environment's folders into m.
+func (e *Engine) reloadTree(ctx context.Context, m *projectMeta, envID string) (*folderTree, error) {
+	rows, err := e.store.Read().ListFolders(ctx, envID)
+	if err != nil {
+		return nil, Internal("load folders", err)
+	}
+	t := buildTree(rows)
+	m.mu.Lock()
+	m.trees[envID] = t
+	m.mu.Unlock()
+	return t, nil
 }
 
 func (r *resolved) mustFolder() error {
