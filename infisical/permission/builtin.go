@@ -52,10 +52,10 @@ func projectAdminRules() []Rule {
 
 // projectMemberRules follows Infisical's member ("developer") role: full use
 // of secrets and everything around them, day-to-day integrations, but no
-// project administration. Deliberate differences from upstream, on the
-// lead's instruction: member, identity and settings are read-only here
-// (upstream also lets members invite members, manage project identities and
-// edit settings).
+// project administration. One deliberate difference: member, identity and
+// settings are read-only here, because this project's design keeps all
+// access management with admins (upstream also lets members invite members,
+// manage project identities and edit settings).
 func projectMemberRules() []Rule {
 	return []Rule{
 		allow(SubjectSecrets, ActionRead, ActionDescribeSecret, ActionReadValue, ActionCreate, ActionEdit, ActionDelete, ActionSubscribe),
@@ -104,9 +104,10 @@ func projectMemberRules() []Rule {
 }
 
 // projectViewerRules is read-only access to everything, secret values
-// included. Subscribing to secret events is reading too. Nothing that
-// reveals key material (root credentials of dynamic secrets excepted, as
-// upstream) or changes state is granted.
+// included, and nothing that changes state. Subscribing to secret events is
+// a form of reading. As upstream, viewers may read dynamic-secret root
+// credentials but not private keys, generated rotation credentials or
+// anything encrypted with a customer-managed key.
 func projectViewerRules() []Rule {
 	return []Rule{
 		allow(SubjectSecrets, ActionRead, ActionDescribeSecret, ActionReadValue),

@@ -42,7 +42,12 @@ func FuzzParseRules(f *testing.F) {
 				s.Explain(a, r.Subject)
 			}
 		}
-		Placeholders{IdentityID: "i", Username: "u", Metadata: map[string]string{"k": "*"}}.Apply(rules)
+		// Placeholder substitution (empty values included) must keep the
+		// rules compilable.
+		applied := Placeholders{IdentityID: "", Username: "u", Metadata: map[string]string{"k": "*{a,b}"}}.Apply(rules)
+		if _, err := Compile(applied); err != nil {
+			t.Fatalf("rules do not compile after Apply: %v", err)
+		}
 	})
 }
 

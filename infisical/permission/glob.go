@@ -9,9 +9,12 @@ import (
 // Limits on $glob patterns. Brace alternatives multiply ("{a,b}{c,d}..."), so
 // without a cap a short hostile pattern in a custom role could make Compile
 // allocate without bound.
+// maxGlobExpanded caps the summed length of all alternatives, which bounds
+// the cost of one Match to roughly maxGlobExpanded times the value length.
 const (
 	maxGlobLen          = 4096
 	maxGlobAlternatives = 256
+	maxGlobExpanded     = 64 << 10
 )
 
 // GlobError reports a $glob pattern that cannot be compiled.
@@ -85,7 +88,8 @@ func CompileGlob(pattern string) (*Glob, error) {
 		return nil, &GlobError{Pattern: pattern, Reason: fmt.Sprintf("longer than %d bytes", maxGlobLen)}
 	}
 	var alts []string
-	if err := expandBraces(pattern, &alts); err != nil {
+	total := 0
+	if err := expandBraces(pattern, &alts, &total); err != nil {
 		return nil, &GlobError{Pattern: pattern, Reason: err.Error()}
 	}
 	g := &Glob{alts: make([]globAlt, 0, len(alts))}
@@ -123,11 +127,14 @@ func trimTrailingSlashes(s string) string {
 // "{...}" group that has a top-level comma and recursing on the result. A
 // group without a comma, or an unbalanced brace, stays literal, as in
 // picomatch.
-func expandBraces(p string, out *[]string) error {
+func expandBraces(p string, out *[]string, total *int) error {
 	open, close, ok := firstBraceGroup(p)
 	if !ok {
 		if len(*out) >= maxGlobAlternatives {
 			return fmt.Errorf("more than %d brace alternatives", maxGlobAlternatives)
+		}
+		if *total += len(p); *total > maxGlobExpanded {
+			return fmt.Errorf("brace alternatives longer than %d bytes in total", maxGlobExpanded)
 		}
 		*out = append(*out, p)
 		return nil
@@ -144,7 +151,7 @@ func expandBraces(p string, out *[]string) error {
 		case c == '}' && depth > 0:
 			depth--
 		case (c == ',' && depth == 0) || i == close:
-			if err := expandBraces(prefix+p[start:i]+suffix, out); err != nil {
+			if err := expandBraces(prefix+p[start:i]+suffix, out, total); err != nil {
 				return err
 			}
 			start = i + 1
@@ -248,6 +255,9 @@ func compileSeg(s string) (globSeg, error) {
 	}
 	var toks []globTok
 	var lit strings.Builder
+	// Once a "[" has no closing bracket, no later one has either; remembering
+	// that keeps a run of unclosed brackets linear instead of quadratic.
+	unclosed := false
 	flush := func() {
 		if lit.Len() > 0 {
 			toks = append(toks, globTok{kind: tokLit, lit: lit.String()})
@@ -272,12 +282,17 @@ func compileSeg(s string) (globSeg, error) {
 			flush()
 			toks = append(toks, globTok{kind: tokAny})
 		case '[':
+			if unclosed {
+				lit.WriteByte(c)
+				continue
+			}
 			cls, n, err := parseClass(s[i:])
 			if err != nil {
 				return globSeg{}, err
 			}
 			if cls == nil {
 				lit.WriteByte(c) // no closing bracket: literal "["
+				unclosed = true
 				continue
 			}
 			flush()

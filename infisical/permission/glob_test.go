@@ -113,6 +113,7 @@ func TestGlobErrors(t *testing.T) {
 		{"too long", "/" + strings.Repeat("a", maxGlobLen)},
 		{"too many alternatives", strings.Repeat("{a,b}", 9)}, // 512 > 256
 		{"reversed range", "/[z-a]"},
+		{"expansion too large", strings.Repeat("{,}", 8) + "/" + strings.Repeat("a", 300)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -65,3 +65,21 @@ func TestPlaceholdersEscapedGlobStaysLiteral(t *testing.T) {
 		{"no alternative a", ActionReadValue, SubjectSecrets, Attributes{"secretPath": "/t/a/x"}, false},
 	})
 }
+
+func TestPlaceholdersRenderingEmptyStillCompiles(t *testing.T) {
+	rules := []Rule{
+		{Subject: "secrets", Action: []string{"read"}, Conditions: map[string]any{
+			"environment": map[string]any{"$eq": "{{identity.metadata.missing}}"}}},
+		{Subject: "secrets", Action: []string{"edit"}, Conditions: map[string]any{
+			"secretPath": map[string]any{"$glob": "{{identity.id}}"}}},
+	}
+	s, err := Compile(Placeholders{}.Apply(rules))
+	if err != nil {
+		t.Fatalf("Compile: %v", err)
+	}
+	runChecks(t, s, []check{
+		{"empty $eq grants nothing real", ActionReadValue, SubjectSecrets, Attributes{"environment": "dev"}, false},
+		{"empty $glob matches nothing", ActionEdit, SubjectSecrets, Attributes{"secretPath": "/"}, false},
+		{"empty $glob matches nothing, even empty", ActionEdit, SubjectSecrets, Attributes{"secretPath": ""}, false},
+	})
+}

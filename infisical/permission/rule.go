@@ -251,19 +251,24 @@ func validateConditionValue(i int, field string, v any) error {
 		if field == FieldSecretTags && op != OpIn && op != OpEq {
 			return invalid(i, path+"."+op, "secretTags supports only $in and $eq")
 		}
-		if !pathField || op == OpGlob {
-			continue
-		}
+		needSlash := pathField && op != OpGlob
 		switch val := ops[op].(type) {
 		case string:
-			if !strings.HasPrefix(val, "/") {
+			if val == "" {
+				return invalid(i, path+"."+op, "must not be empty")
+			}
+			if needSlash && !strings.HasPrefix(val, "/") {
 				return invalid(i, path+"."+op, "must start with '/'")
 			}
 		default:
-			list, _ := asStringList(val)
+			list, _ := asStringList(val) // a non-list is reported by compileConditions
 			for k, s := range list {
-				if !strings.HasPrefix(s, "/") {
-					return invalid(i, fmt.Sprintf("%s.%s[%d]", path, op, k), "must start with '/'")
+				elem := fmt.Sprintf("%s.%s[%d]", path, op, k)
+				if strings.TrimSpace(s) == "" {
+					return invalid(i, elem, "must not be empty")
+				}
+				if needSlash && !strings.HasPrefix(s, "/") {
+					return invalid(i, elem, "must start with '/'")
 				}
 			}
 		}

@@ -48,15 +48,17 @@ type compiledOp struct {
 	kind   opKind
 	value  string
 	values []string
-	glob   *Glob
+	glob   *Glob // nil for an empty $glob, which matches nothing
 }
 
 // Compile builds a Set from the union of several rule lists (one per role or
 // privilege). It checks the structure of every rule (a subject, at least one
 // action, known operators with well-typed operands, globs that compile) but
 // not whether subjects and actions are known: the same code compiles project
-// and organization rules. Use ParseRules or ValidateRules for that. Errors are
-// *ValidationError whose Index counts rules across all lists in order.
+// and organization rules. Use ParseRules or ValidateRules for that. Unlike
+// validation it accepts empty operands, because placeholder substitution can
+// produce them; an empty $glob matches nothing. Errors are *ValidationError
+// whose Index counts rules across all lists in order.
 //
 // The input is deep-copied; later changes to it do not affect the Set.
 func Compile(rules ...[]Rule) (*Set, error) {
@@ -213,14 +215,18 @@ func compileOp(idx int, path, name string, v any, globs map[string]*Glob) (compi
 		if !ok {
 			return compiledOp{}, invalid(idx, path, "must be a string")
 		}
-		if s == "" {
-			return compiledOp{}, invalid(idx, path, "must not be empty")
-		}
+		// Empty operands are rejected by validation, not here: a placeholder
+		// that renders empty (a metadata key the actor lacks) must still
+		// compile, as it does upstream.
 		switch name {
 		case OpEq:
 			return compiledOp{kind: opEq, value: s}, nil
 		case OpNe:
 			return compiledOp{kind: opNe, value: s}, nil
+		}
+		if s == "" {
+			// Infisical's matcher treats an empty glob as matching nothing.
+			return compiledOp{kind: opGlob}, nil
 		}
 		g := globs[s]
 		if g == nil {
@@ -240,11 +246,6 @@ func compileOp(idx int, path, name string, v any, globs map[string]*Glob) (compi
 		list, ok := asStringList(v)
 		if !ok {
 			return compiledOp{}, invalid(idx, path, "must be an array of strings")
-		}
-		for i, e := range list {
-			if e == "" {
-				return compiledOp{}, invalid(idx, fmt.Sprintf("%s[%d]", path, i), "must not be empty")
-			}
 		}
 		return compiledOp{kind: opIn, values: append([]string(nil), list...)}, nil
 	}
@@ -361,7 +362,7 @@ func (op *compiledOp) scalar(s string) bool {
 		}
 		return false
 	case opGlob:
-		return op.glob.Match(s)
+		return op.glob != nil && op.glob.Match(s)
 	}
 	return false
 }
