@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"time"
 
+	lru "github.com/hashicorp/golang-lru/v2"
+
 	"github.com/infisical-go/engine/authn"
 	"github.com/infisical-go/engine/infisical/permission"
 	"github.com/infisical-go/engine/infisical/store"
@@ -46,6 +48,8 @@ type Config struct {
 	DataKeyCacheSize    int // default 4096
 	PermissionCacheSize int // default 16384
 	TokenCacheSize      int // default 65536
+	FolderCacheSize     int // default 8192 folders (SQLite only)
+	ClaimsCacheSize     int // default 4096 verified tokens
 	// TokenUsageFlush is how often use counters of tokens without a use
 	// limit are written back (they are kept in memory in between so the
 	// read path does not write). Default 2s.
@@ -90,6 +94,12 @@ func (c *Config) Validate() error {
 	if c.TokenCacheSize <= 0 {
 		c.TokenCacheSize = 65536
 	}
+	if c.FolderCacheSize <= 0 {
+		c.FolderCacheSize = 8192
+	}
+	if c.ClaimsCacheSize <= 0 {
+		c.ClaimsCacheSize = 4096
+	}
 	if c.TokenUsageFlush <= 0 {
 		c.TokenUsageFlush = 2 * time.Second
 	}
@@ -115,6 +125,11 @@ type Engine struct {
 	access *accessCache
 	tokens *tokenCache
 	metas  metaCache
+	// folders caches folder contents (SQLite only, see secrets_cache.go).
+	folders folderCache
+	// claims caches verified JWT claims by token text: a token's signature
+	// stays valid, so only its expiry is re-checked per request.
+	claims *lru.Cache[string, *authn.Claims]
 
 	// adminSet is the compiled built-in project admin role.
 	adminSet *permission.Set
@@ -203,6 +218,8 @@ func newEngine(ctx context.Context, cfg Config, st *store.Store) (*Engine, error
 	// moment and the check must see it at once.
 	e.tokens.enabled = !st.IsPostgres()
 	e.metas = metaCache{c: newGenCache[*projectMeta](4096)}
+	e.folders = folderCache{enabled: !st.IsPostgres(), c: newGenCache[*folderContents](cfg.FolderCacheSize)}
+	e.claims, _ = lru.New[string, *authn.Claims](cfg.ClaimsCacheSize)
 	adminRules, _ := permission.BuiltinProjectRole("admin")
 	if e.adminSet, err = permission.Compile(adminRules); err != nil {
 		return nil, fmt.Errorf("compile admin role: %w", err)
@@ -299,11 +316,17 @@ func (e *Engine) onInvalidate(ev store.Event) {
 	case topicProject:
 		e.keys.dropProject(ev.Key)
 		e.metas.c.bump(ev.Key)
+		// Tag renames and folder moves change what cached folder contents
+		// render to; they are rare, so drop every folder's contents.
+		e.folders.drop("")
+	case topicFolder:
+		e.folders.drop(ev.Key)
 	case topicAll:
 		e.tokens.clear()
 		e.access.drop("")
 		e.keys.dropProject("")
 		e.metas.c.bump("")
+		e.folders.drop("")
 	}
 }
 

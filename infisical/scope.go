@@ -19,8 +19,9 @@ type projectMeta struct {
 	envBySlug map[string]*store.Environment
 	envByID   map[string]*store.Environment
 
-	mu    sync.Mutex
-	trees map[string]*folderTree
+	mu      sync.Mutex
+	trees   map[string]*folderTree
+	imports map[string][]store.SecretImport // by folder id (SQLite only)
 }
 
 // folderTree indexes one environment's folders by path and id.

@@ -250,6 +250,7 @@ func (s *SecretService) List(ctx context.Context, actor Actor, in ListSecretsInp
 		return nil, err
 	}
 	rd.remember(r.env, r.tree, rows, tags)
+	out.Secrets = make([]Secret, 0, len(rows))
 	if in.Personal == PersonalOverride && owner != "" {
 		rows = overridePersonal(rows)
 	}
@@ -405,7 +406,19 @@ func (s *SecretService) Get(ctx context.Context, actor Actor, in GetSecretInput)
 	if typ == SecretTypePersonal {
 		owner = actor.ID
 	}
-	withTags, err := rd.q.SecretByKeyWithTags(ctx, r.folder.ID, key, owner)
+	var (
+		withTags *store.SecretWithTags
+		tags     []store.Tag
+	)
+	if e.folders.enabled {
+		var found bool
+		withTags, tags, found, err = rd.byKeyCached(ctx, r.folder.ID, key, owner)
+		if err == nil && !found {
+			err = store.ErrNotFound
+		}
+	} else {
+		withTags, err = rd.q.SecretByKeyWithTags(ctx, r.folder.ID, key, owner)
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		if !in.IncludeImports || typ != SecretTypeShared || in.Version > 0 {
 			return nil, notFound
@@ -416,11 +429,13 @@ func (s *SecretService) Get(ctx context.Context, actor Actor, in GetSecretInput)
 		return nil, Internal("load secret", err)
 	}
 	row := &withTags.Secret
-	resolvedTags, err := rd.tagsByIDLists(ctx, [][]string{withTags.TagIDs()})
-	if err != nil {
-		return nil, err
+	if !e.folders.enabled {
+		resolvedTags, err := rd.tagsByIDLists(ctx, [][]string{withTags.TagIDs()})
+		if err != nil {
+			return nil, err
+		}
+		tags = resolvedTags[0]
 	}
-	tags := resolvedTags[0]
 	attrs := secretAttrs(r.env.Slug, r.path, row.Key, tagSlugs(tags))
 	if err := set.Check(permission.ActionDescribeSecret, permission.SubjectSecrets, attrs); err != nil {
 		return nil, err
@@ -433,10 +448,11 @@ func (s *SecretService) Get(ctx context.Context, actor Actor, in GetSecretInput)
 		if err != nil {
 			return nil, Internal("load secret version", err)
 		}
-		if resolvedTags, err = rd.tagsByIDLists(ctx, [][]string{v.TagIDs}); err != nil {
+		vtags, err := rd.tagsByIDLists(ctx, [][]string{v.TagIDs})
+		if err != nil {
 			return nil, err
 		}
-		tags = resolvedTags[0]
+		tags = vtags[0]
 		row = versionAsSecret(row, v)
 	}
 	sec, _, err := rd.secret(ctx, row, r.env, r.path, tags)

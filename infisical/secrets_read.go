@@ -33,6 +33,9 @@ type secretReader struct {
 	exp    *reference.Expander
 	noExp  bool // expansion suspended (building import blocks for a get)
 	scopes map[reference.Scope]*scopeRows
+
+	attrs      permission.Attributes
+	tagScratch []string
 }
 
 // scopeRows are the shared secrets of one folder.
@@ -61,6 +64,9 @@ func (e *Engine) newSecretReader(ctx context.Context, actor Actor, m *projectMet
 // owner is set) with their tags: one query for the rows (tag ids
 // aggregated) and, when any row has tags, one for the distinct tags.
 func (rd *secretReader) load(ctx context.Context, folderIDs []string, owner string) ([]store.Secret, map[string][]store.Tag, error) {
+	if rd.e.folders.enabled {
+		return rd.loadCached(ctx, folderIDs, owner)
+	}
 	withTags, err := rd.q.ListSecretsWithTags(ctx, folderIDs, owner)
 	if err != nil {
 		return nil, nil, Internal("list secrets", err)
@@ -179,7 +185,20 @@ func (rd *secretReader) rememberFolder(env *store.Environment, path string, rows
 // describe it. The value is masked when the request asked so or the actor
 // lacks readValue, and otherwise decrypted and, when asked, expanded.
 func (rd *secretReader) secret(ctx context.Context, row *store.Secret, env *store.Environment, path string, tags []store.Tag) (Secret, bool, error) {
-	attrs := secretAttrs(env.Slug, path, row.Key, tagSlugs(tags))
+	// One scratch map per reader: Can does not keep it, and a list of many
+	// secrets would otherwise allocate a map per secret.
+	if rd.attrs == nil {
+		rd.attrs = permission.Attributes{}
+	}
+	attrs := rd.attrs
+	rd.tagScratch = rd.tagScratch[:0]
+	for i := range tags {
+		rd.tagScratch = append(rd.tagScratch, tags[i].Slug)
+	}
+	if rd.tagScratch == nil {
+		rd.tagScratch = []string{}
+	}
+	attrs["environment"], attrs["secretPath"], attrs["secretName"], attrs["secretTags"] = env.Slug, path, row.Key, rd.tagScratch
 	if !rd.set.Can(permission.ActionDescribeSecret, permission.SubjectSecrets, attrs) {
 		return Secret{}, false, nil
 	}
@@ -349,7 +368,16 @@ func (rd *secretReader) imports(ctx context.Context, env *store.Environment, tre
 	var imps []store.SecretImport
 	var err error
 	if len(folders) == 1 {
-		imps, err = rd.q.ListImportsOfFolder(ctx, folders[0].ID)
+		imps, err = rd.importsOf(ctx, folders[0].ID)
+	} else if rd.e.folders.enabled {
+		for _, f := range folders {
+			more, ferr := rd.importsOf(ctx, f.ID)
+			if ferr != nil {
+				err = ferr
+				break
+			}
+			imps = append(imps, more...)
+		}
 	} else {
 		ids := make([]string, len(folders))
 		order := make(map[string]int, len(folders))
@@ -442,7 +470,7 @@ func (rd *secretReader) importSecrets(ctx context.Context, env *store.Environmen
 	if depth >= maxImportDepth {
 		return nil
 	}
-	nested, err := rd.q.ListImportsOfFolder(ctx, f.ID)
+	nested, err := rd.importsOf(ctx, f.ID)
 	if err != nil {
 		return Internal("list secret imports", err)
 	}
@@ -488,4 +516,30 @@ func (rd *secretReader) fromImports(ctx context.Context, r *resolved, key string
 		}
 	}
 	return nil, notFound
+}
+
+// importsOf returns a folder's imports by position. With SQLite they are
+// cached in the project structure, which every import change invalidates.
+func (rd *secretReader) importsOf(ctx context.Context, folderID string) ([]store.SecretImport, error) {
+	if !rd.e.folders.enabled {
+		return rd.q.ListImportsOfFolder(ctx, folderID)
+	}
+	m := rd.m
+	m.mu.Lock()
+	imps, ok := m.imports[folderID]
+	m.mu.Unlock()
+	if ok {
+		return imps, nil
+	}
+	imps, err := rd.q.ListImportsOfFolder(ctx, folderID)
+	if err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	if m.imports == nil {
+		m.imports = map[string][]store.SecretImport{}
+	}
+	m.imports[folderID] = imps
+	m.mu.Unlock()
+	return imps, nil
 }

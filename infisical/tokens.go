@@ -110,7 +110,7 @@ func (e *Engine) Authenticate(ctx context.Context, bearer, ip string) (Actor, er
 		}
 		return e.serviceTokenAuth(ctx, bearer, ip)
 	}
-	claims, err := e.signer.Parse(bearer)
+	claims, err := e.parseCached(bearer)
 	if err != nil {
 		return Actor{}, &Error{Kind: KindTokenError, Message: err.Error()}
 	}
@@ -401,4 +401,23 @@ func (e *Engine) revokeMethodTokens(ctx context.Context, q store.Q, authMethodID
 		q.Invalidate(topicToken, id)
 	}
 	return nil
+}
+
+// parseCached verifies a JWT, remembering verified claims so that a token
+// used again costs a lookup and an expiry check instead of a signature
+// verification and JSON decoding.
+func (e *Engine) parseCached(token string) (*authn.Claims, error) {
+	if c, ok := e.claims.Get(token); ok {
+		if c.ExpiresAt != nil && !e.cfg.Now().Before(c.ExpiresAt.Time) {
+			e.claims.Remove(token)
+			return nil, authn.ErrTokenExpired
+		}
+		return c, nil
+	}
+	c, err := e.signer.Parse(token)
+	if err != nil {
+		return nil, err
+	}
+	e.claims.Add(token, c)
+	return c, nil
 }

@@ -157,15 +157,22 @@ func (rq *request) json(status int, v any) {
 	buf := bufPool.Get().(*bytes.Buffer)
 	buf.Reset()
 	defer bufPool.Put(buf)
-	enc := json.NewEncoder(buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		rq.s.log.Error("encode response", "reqId", rq.reqID, "err", err)
-		rq.fail(infisical.Internal("encode response", err))
-		return
+	var body []byte
+	if fast, ok := v.(appendJSONer); ok {
+		body = fast.appendJSON(buf.AvailableBuffer())
+		buf.Write(body) // keep the grown array for the next request
+		body = buf.Bytes()
+	} else {
+		enc := json.NewEncoder(buf)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(v); err != nil {
+			rq.s.log.Error("encode response", "reqId", rq.reqID, "err", err)
+			rq.fail(infisical.Internal("encode response", err))
+			return
+		}
+		body = buf.Bytes()
+		body = body[:len(body)-1] // drop Encode's newline
 	}
-	body := buf.Bytes()
-	body = body[:len(body)-1] // drop Encode's newline
 	etag := etagOf(body)
 	h := rq.w.Header()
 	h.Set("Content-Type", "application/json; charset=utf-8")

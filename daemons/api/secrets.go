@@ -46,51 +46,6 @@ func (s *Server) registerSecretRoutes() {
 
 // secretJSON is Infisical's SecretRaw; the optional tail fields are set per
 // endpoint.
-type secretJSON struct {
-	ID                       string                `json:"id"`
-	LegacyID                 string                `json:"_id"`
-	Workspace                string                `json:"workspace"`
-	Environment              string                `json:"environment"`
-	Version                  int                   `json:"version"`
-	Type                     string                `json:"type"`
-	SecretKey                string                `json:"secretKey"`
-	SecretValue              string                `json:"secretValue"`
-	SecretComment            string                `json:"secretComment"`
-	SecretReminderNote       *string               `json:"secretReminderNote"`
-	SecretReminderRepeatDays *int                  `json:"secretReminderRepeatDays"`
-	SkipMultilineEncoding    bool                  `json:"skipMultilineEncoding"`
-	CreatedAt                *isoTime              `json:"createdAt,omitempty"`
-	UpdatedAt                *isoTime              `json:"updatedAt,omitempty"`
-	Actor                    *secretActorJSON      `json:"actor"`
-	IsRotatedSecret          bool                  `json:"isRotatedSecret"`
-	RotationID               *string               `json:"rotationId"`
-	SecretValueHidden        *bool                 `json:"secretValueHidden,omitempty"`
-	SecretPath               *string               `json:"secretPath,omitempty"`
-	SecretMetadata           *[]secretMetadataJSON `json:"secretMetadata,omitempty"`
-	Tags                     *[]secretTagJSON      `json:"tags,omitempty"`
-}
-
-type secretActorJSON struct {
-	ActorID      *string `json:"actorId"`
-	ActorType    *string `json:"actorType"`
-	Name         *string `json:"name"`
-	MembershipID *string `json:"membershipId"`
-	GroupID      *string `json:"groupId"`
-}
-
-type secretMetadataJSON struct {
-	Key         string `json:"key"`
-	Value       string `json:"value"`
-	IsEncrypted bool   `json:"isEncrypted"`
-}
-
-type secretTagJSON struct {
-	ID    string  `json:"id"`
-	Slug  string  `json:"slug"`
-	Name  string  `json:"name"`
-	Color *string `json:"color"`
-}
-
 // secretShape says which optional fields an endpoint emits.
 type secretShape struct {
 	hidden, path, meta, tags, times bool
@@ -101,72 +56,6 @@ var (
 	shapeFull     = secretShape{hidden: true, path: true, meta: true, tags: true, times: true}
 	shapeImported = secretShape{hidden: true, meta: true}
 )
-
-func toSecretJSON(sec *infisical.Secret, sh secretShape) secretJSON {
-	out := secretJSON{ID: sec.ID, LegacyID: sec.ID, Workspace: sec.ProjectID, Environment: sec.Environment, Version: sec.Version,
-		Type: sec.Type, SecretKey: sec.Key, SecretValue: sec.Value, SecretComment: sec.Comment,
-		SecretReminderNote: sec.ReminderNote, SecretReminderRepeatDays: sec.ReminderRepeatDays,
-		SkipMultilineEncoding: sec.SkipMultilineEncoding != nil && *sec.SkipMultilineEncoding}
-	if sec.Actor != nil {
-		a := *sec.Actor
-		out.Actor = &secretActorJSON{ActorID: &a.ActorID, ActorType: &a.ActorType, Name: &a.Name, MembershipID: a.MembershipID, GroupID: a.GroupID}
-	}
-	if sh.times {
-		c, u := ts(sec.CreatedAt), ts(sec.UpdatedAt)
-		out.CreatedAt, out.UpdatedAt = &c, &u
-	}
-	if sh.hidden {
-		h := sec.ValueHidden
-		out.SecretValueHidden = &h
-	}
-	if sh.path {
-		p := sec.SecretPath
-		out.SecretPath = &p
-	}
-	if sh.meta {
-		md := make([]secretMetadataJSON, len(sec.Metadata))
-		for i, m := range sec.Metadata {
-			md[i] = secretMetadataJSON{Key: m.Key, Value: m.Value, IsEncrypted: m.IsEncrypted}
-		}
-		out.SecretMetadata = &md
-	}
-	if sh.tags {
-		tags := make([]secretTagJSON, len(sec.Tags))
-		for i, t := range sec.Tags {
-			tags[i] = secretTagJSON{ID: t.ID, Slug: t.Slug, Name: t.Slug, Color: t.Color}
-		}
-		out.Tags = &tags
-	}
-	return out
-}
-
-func toSecretsJSON(list []infisical.Secret, sh secretShape) []secretJSON {
-	out := make([]secretJSON, len(list))
-	for i := range list {
-		out[i] = toSecretJSON(&list[i], sh)
-	}
-	return out
-}
-
-type secretImportBlockJSON struct {
-	SecretPath  string       `json:"secretPath"`
-	Environment string       `json:"environment"`
-	FolderID    string       `json:"folderId"`
-	Secrets     []secretJSON `json:"secrets"`
-}
-
-type secretListResponse struct {
-	Secrets []secretJSON             `json:"secrets"`
-	Imports *[]secretImportBlockJSON `json:"imports,omitempty"`
-}
-
-type secretResponse struct {
-	Secret secretJSON `json:"secret"`
-}
-
-type secretsResponse struct {
-	Secrets []secretJSON `json:"secrets"`
-}
 
 // ---- request parsing ------------------------------------------------------
 
@@ -264,12 +153,11 @@ func (s *Server) listSecrets(v secretsAPI) handler {
 		if err != nil {
 			return nil, err
 		}
-		out := secretListResponse{Secrets: toSecretsJSON(list.Secrets, shapeFull)}
+		out := secretListResponse{Secrets: list.Secrets}
 		if in.IncludeImports {
-			blocks := make([]secretImportBlockJSON, len(list.Imports))
-			for i, b := range list.Imports {
-				blocks[i] = secretImportBlockJSON{SecretPath: b.SecretPath, Environment: b.Environment, FolderID: b.FolderID,
-					Secrets: toSecretsJSON(b.Secrets, shapeImported)}
+			blocks := list.Imports
+			if blocks == nil {
+				blocks = []infisical.ImportedSecrets{}
 			}
 			out.Imports = &blocks
 		}
@@ -334,7 +222,7 @@ func (s *Server) getSecret(v secretsAPI) handler {
 		if err != nil {
 			return nil, err
 		}
-		return secretResponse{Secret: toSecretJSON(sec, shapeFull)}, nil
+		return secretResponse{Secret: sec, Shape: shapeFull}, nil
 	}
 }
 
@@ -343,7 +231,7 @@ func (s *Server) getSecretByID(rq *request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return secretResponse{Secret: toSecretJSON(sec, shapeFull)}, nil
+	return secretResponse{Secret: sec, Shape: shapeFull}, nil
 }
 
 // secretScopeBody is the location part of every mutation body.
@@ -423,7 +311,7 @@ func (s *Server) createSecret(v secretsAPI) handler {
 		if err != nil {
 			return nil, err
 		}
-		return secretResponse{Secret: toSecretJSON(sec, shapeCreated)}, nil
+		return secretResponse{Secret: sec, Shape: shapeCreated}, nil
 	}
 }
 
@@ -473,7 +361,7 @@ func (s *Server) updateSecret(v secretsAPI) handler {
 		if err != nil {
 			return nil, err
 		}
-		return secretResponse{Secret: toSecretJSON(sec, shapeFull)}, nil
+		return secretResponse{Secret: sec, Shape: shapeFull}, nil
 	}
 }
 
@@ -497,7 +385,7 @@ func (s *Server) deleteSecret(v secretsAPI) handler {
 		if err != nil {
 			return nil, err
 		}
-		return secretResponse{Secret: toSecretJSON(sec, shapeFull)}, nil
+		return secretResponse{Secret: sec, Shape: shapeFull}, nil
 	}
 }
 
@@ -535,7 +423,7 @@ func (s *Server) batchCreateSecrets(v secretsAPI) handler {
 		if err != nil {
 			return nil, err
 		}
-		return secretsResponse{Secrets: toSecretsJSON(out, shapeCreated)}, nil
+		return secretsResponse{Secrets: out, Shape: shapeCreated}, nil
 	}
 }
 
@@ -569,7 +457,7 @@ func (s *Server) batchUpdateSecrets(v secretsAPI) handler {
 		if err != nil {
 			return nil, err
 		}
-		return secretsResponse{Secrets: toSecretsJSON(out, shapeFull)}, nil
+		return secretsResponse{Secrets: out, Shape: shapeFull}, nil
 	}
 }
 
@@ -599,7 +487,7 @@ func (s *Server) batchDeleteSecrets(v secretsAPI) handler {
 		if err != nil {
 			return nil, err
 		}
-		return secretsResponse{Secrets: toSecretsJSON(out, shapeFull)}, nil
+		return secretsResponse{Secrets: out, Shape: shapeFull}, nil
 	}
 }
 
@@ -629,6 +517,6 @@ func (s *Server) secretTags(attach bool) handler {
 		if err != nil {
 			return nil, err
 		}
-		return secretResponse{Secret: toSecretJSON(sec, shapeFull)}, nil
+		return secretResponse{Secret: sec, Shape: shapeFull}, nil
 	}
 }

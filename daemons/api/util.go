@@ -11,11 +11,7 @@ type contextT = context.Context
 type isoTime time.Time
 
 func (t isoTime) MarshalJSON() ([]byte, error) {
-	b := make([]byte, 0, 26)
-	b = append(b, '"')
-	b = time.Time(t).UTC().AppendFormat(b, "2006-01-02T15:04:05.000Z")
-	b = append(b, '"')
-	return b, nil
+	return appendISO(make([]byte, 0, 26), time.Time(t)), nil
 }
 
 // ts converts a time for JSON output.

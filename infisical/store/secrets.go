@@ -148,6 +148,11 @@ func (q Q) TouchFolders(ctx context.Context, folderIDs []string, t time.Time) er
 	}
 	_, err := q.db.NewUpdate().Model((*Folder)(nil)).Set("last_secret_modified = ?", t).
 		Where("id IN (?)", bun.In(folderIDs)).Exec(ctx)
+	// Every secret write touches its folders: that is where caches of a
+	// folder's contents learn that it changed.
+	for _, id := range folderIDs {
+		q.Invalidate(TopicFolderSecrets, id)
+	}
 	return classify(err)
 }
 
@@ -223,4 +228,17 @@ func (q Q) SecretByKeyWithTags(ctx context.Context, folderID, key, ownerID strin
 		return nil, classify(err)
 	}
 	return &out, nil
+}
+
+// TopicFolderSecrets is the invalidation topic for a folder's secrets.
+const TopicFolderSecrets = "folder"
+
+// ListFolderSecretsAllOwners returns every secret of a folder (shared and
+// all personal ones) with tag ids, ordered like ListSecretsWithTags.
+func (q Q) ListFolderSecretsAllOwners(ctx context.Context, folderID string) ([]SecretWithTags, error) {
+	var out []SecretWithTags
+	err := q.db.NewSelect().TableExpr("secrets AS secret").ColumnExpr("secret.*").ColumnExpr(q.tagIDsExpr()).
+		Where("secret.folder_id = ?", folderID).
+		OrderExpr("secret.key ASC, secret.type ASC, secret.folder_id ASC").Scan(ctx, &out)
+	return out, classify(err)
 }
