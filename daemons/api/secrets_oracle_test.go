@@ -116,5 +116,4 @@ type oracleSecretsResponse struct {
 	Secrets []secretJSON `json:"secrets"`
 }
 
-
 var _ = infisical.Secret{}
