@@ -32,6 +32,11 @@ func serve(t testing.TB, eng *infisical.Engine) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return serveHandler(t, eng, h)
+}
+
+func serveHandler(t testing.TB, eng *infisical.Engine, h http.Handler) *testServer {
+	t.Helper()
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return &testServer{t: t, eng: eng, srv: srv}
