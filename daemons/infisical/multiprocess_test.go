@@ -102,7 +102,7 @@ func TestTwoServerProcessesOnePostgres(t *testing.T) {
 	var boot struct {
 		Organization struct{ ID string } `json:"organization"`
 		Identity     struct {
-			ID          string `json:"id"`
+			ID          string                 `json:"id"`
 			Credentials struct{ Token string } `json:"credentials"`
 		} `json:"identity"`
 	}
