@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"time"
+
+	"github.com/uptrace/bun"
 )
 
 // GetAccessTokenWithIdentity loads a token row and its identity.
@@ -56,24 +58,20 @@ func (q Q) RevokeAccessTokens(ctx context.Context, ids []string, at time.Time) (
 // RevokeTokensOfMethod revokes every live token issued through an auth
 // method configuration and returns their ids.
 func (q Q) RevokeTokensOfMethod(ctx context.Context, authMethodID string, at time.Time) ([]string, error) {
-	var ids []string
-	err := q.db.NewSelect().Model((*AccessToken)(nil)).Column("id").
-		Where("auth_method_id = ? AND is_revoked = ?", authMethodID, false).Scan(ctx, &ids)
-	if err != nil {
-		return nil, classify(err)
-	}
-	if len(ids) == 0 {
-		return nil, nil
-	}
-	_, err = q.RevokeAccessTokens(ctx, ids, at)
-	return ids, err
+	return q.revokeLiveTokens(ctx, "auth_method_id", authMethodID, at)
 }
 
 // RevokeTokensOfIdentity revokes every live token of an identity.
 func (q Q) RevokeTokensOfIdentity(ctx context.Context, identityID string, at time.Time) ([]string, error) {
+	return q.revokeLiveTokens(ctx, "identity_id", identityID, at)
+}
+
+// revokeLiveTokens revokes the non-revoked tokens whose column equals
+// value and returns their ids (callers invalidate caches by id).
+func (q Q) revokeLiveTokens(ctx context.Context, column, value string, at time.Time) ([]string, error) {
 	var ids []string
 	err := q.db.NewSelect().Model((*AccessToken)(nil)).Column("id").
-		Where("identity_id = ? AND is_revoked = ?", identityID, false).Scan(ctx, &ids)
+		Where("? = ? AND is_revoked = ?", bun.Ident(column), value, false).Scan(ctx, &ids)
 	if err != nil {
 		return nil, classify(err)
 	}
