@@ -156,6 +156,8 @@ type Engine struct {
 	TokenAuth     *TokenAuthService
 	Admin         *AdminService
 
+	auditState
+
 	stop       chan struct{}
 	done       chan struct{}
 	stopListen context.CancelFunc
@@ -239,6 +241,9 @@ func newEngine(ctx context.Context, cfg Config, st *store.Store) (*Engine, error
 	if err := e.startListener(); err != nil {
 		return nil, err
 	}
+	e.auditQ = make(chan store.AuditLog, auditQueueSize)
+	e.auditDone = make(chan struct{})
+	go e.auditWriter()
 	go e.background()
 	return e, nil
 }
@@ -252,6 +257,7 @@ func (e *Engine) Close() error {
 	}
 	close(e.stop)
 	<-e.done
+	e.closeAudit()
 	e.stopListen()
 	<-e.listenDone
 	return e.store.Close()
