@@ -39,7 +39,7 @@ func (e *Engine) audit(ctx context.Context, q store.Q, actor Actor, ev AuditEven
 // request path; when the queue is full the event is dropped and counted
 // (AuditDropped), never blocking the request.
 func (e *Engine) auditRead(actor Actor, ev AuditEvent) {
-	row := e.auditRow(actor, ev)
+	item := queuedEvent{actor: actor, ev: ev, at: e.now()}
 	e.auditMu.RLock()
 	defer e.auditMu.RUnlock()
 	if e.auditClosed {
@@ -47,7 +47,7 @@ func (e *Engine) auditRead(actor Actor, ev AuditEvent) {
 		return
 	}
 	select {
-	case e.auditQ <- row:
+	case e.auditQ <- item:
 	default:
 		e.auditDropped.Add(1)
 	}
@@ -74,8 +74,19 @@ func (e *Engine) auditHooks(row store.AuditLog) {
 	}
 }
 
+// queuedEvent is a read event waiting for the writer; the row is built
+// there, off the request path.
+type queuedEvent struct {
+	actor Actor
+	ev    AuditEvent
+	at    time.Time
+}
+
 func (e *Engine) auditRow(actor Actor, ev AuditEvent) store.AuditLog {
-	now := e.now()
+	return e.auditRowAt(actor, ev, e.now())
+}
+
+func (e *Engine) auditRowAt(actor Actor, ev AuditEvent, now time.Time) store.AuditLog {
 	org := ev.OrgID
 	if org == "" {
 		org = actor.OrgID
@@ -183,12 +194,12 @@ func (e *Engine) auditWriter() {
 	defer tick.Stop()
 	for {
 		select {
-		case row, ok := <-e.auditQ:
+		case item, ok := <-e.auditQ:
 			if !ok {
 				flush()
 				return
 			}
-			batch = append(batch, row)
+			batch = append(batch, e.auditRowAt(item.actor, item.ev, item.at))
 			if len(batch) == cap(batch) {
 				flush()
 			}
@@ -202,7 +213,7 @@ func (e *Engine) auditWriter() {
 type auditState struct {
 	auditMu      sync.RWMutex
 	auditClosed  bool
-	auditQ       chan store.AuditLog
+	auditQ       chan queuedEvent
 	auditDone    chan struct{}
 	auditDropped atomic.Uint64
 	onAudit      atomic.Pointer[func(store.AuditLog)]

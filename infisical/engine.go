@@ -241,7 +241,7 @@ func newEngine(ctx context.Context, cfg Config, st *store.Store) (*Engine, error
 	if err := e.startListener(); err != nil {
 		return nil, err
 	}
-	e.auditQ = make(chan store.AuditLog, auditQueueSize)
+	e.auditQ = make(chan queuedEvent, auditQueueSize)
 	e.auditDone = make(chan struct{})
 	go e.auditWriter()
 	go e.background()
