@@ -74,6 +74,11 @@ func (e *Engine) permissions(ctx context.Context, actor Actor, p *store.Project)
 		return e.adminSet, nil
 	}
 	key := string(actor.Type) + "|" + actor.ID + "|" + p.ID
+	if len(actor.Principal) > 0 {
+		// Rules may read the login principal ({{identity.auth.*}}), which
+		// belongs to one token.
+		key += "|" + actor.TokenID
+	}
 	now := e.cfg.Now()
 	if ent, ok := e.access.c.get(key, p.ID); ok && (ent.until.IsZero() || now.Before(ent.until)) {
 		return ent.set, nil
@@ -92,9 +97,12 @@ func (e *Engine) permissions(ctx context.Context, actor Actor, p *store.Project)
 }
 
 // loadRules gathers the rule lists that apply to actor in project: its
-// organization role (org admins administer every project of their org), its
-// project roles that are active now, and its service-token scopes. until is
-// the next instant at which a temporary grant starts or ends.
+// organization role (org admins administer every project of their org),
+// the project roles (built-in or custom) of its own membership and, for
+// users, of its groups' memberships, and its additional privileges; only
+// grants active at now count. Attribute placeholders are applied. Service
+// tokens get their scopes. until is the next instant at which a temporary
+// grant starts or ends (zero: none), when the cached result expires.
 func (e *Engine) loadRules(ctx context.Context, actor Actor, p *store.Project, now time.Time) ([][]permission.Rule, time.Time, error) {
 	var until time.Time
 	if actor.Type == ActorService {
@@ -117,46 +125,193 @@ func (e *Engine) loadRules(ctx context.Context, actor Actor, p *store.Project, n
 	if err != nil {
 		return nil, until, Internal("load organization role", err)
 	}
-	if orgRole == "admin" {
-		admin, _ := permission.BuiltinProjectRole("admin")
+	if orgRole == permission.RoleAdmin {
+		admin, _ := permission.BuiltinProjectRole(permission.RoleAdmin)
 		return [][]permission.Rule{admin}, until, nil
 	}
-	roles, err := q.MembershipRoles(ctx, p.ID, map[string][]string{actorType: {actor.ID}})
+	// watch records the boundaries of a temporary grant.
+	watch := func(start, end *time.Time) {
+		for _, t := range []*time.Time{start, end} {
+			if t != nil && t.After(now) && (until.IsZero() || t.Before(until)) {
+				until = *t
+			}
+		}
+	}
+	members := map[string][]string{actorType: {actor.ID}}
+	if actorType == store.ActorUser {
+		groups, err := q.GroupIDsOfUser(ctx, p.OrgID, actor.ID)
+		if err != nil {
+			return nil, until, Internal("load groups", err)
+		}
+		if len(groups) > 0 {
+			members[store.ActorGroup] = groups
+		}
+	}
+	roles, err := q.MembershipRoles(ctx, p.ID, members)
 	if err != nil {
 		return nil, until, Internal("load project roles", err)
 	}
 	var out [][]permission.Rule
+	var active []*store.MembershipRole
 	for i := range roles {
 		r := &roles[i]
 		if r.IsTemporary {
-			for _, t := range []*time.Time{r.TemporaryAccessStartTime, r.TemporaryAccessEndTime} {
-				if t != nil && t.After(now) && (until.IsZero() || t.Before(until)) {
-					until = *t
-				}
-			}
+			watch(r.TemporaryAccessStartTime, r.TemporaryAccessEndTime)
 		}
-		if !r.Active(now) {
+		if r.Active(now) {
+			active = append(active, r)
+		}
+	}
+	roleRules, err := e.rolesRules(ctx, q, p.ID, active)
+	if err != nil {
+		return nil, until, err
+	}
+	out = append(out, roleRules...)
+	privs, err := q.PrivilegesOfActor(ctx, p.ID, actorType, actor.ID)
+	if err != nil {
+		return nil, until, Internal("load additional privileges", err)
+	}
+	for i := range privs {
+		pr := &privs[i]
+		if pr.IsTemporary {
+			watch(pr.TemporaryAccessStartTime, pr.TemporaryAccessEndTime)
+		}
+		if !pr.Active(now) {
 			continue
 		}
-		rules, err := e.roleRules(ctx, p.ID, r)
+		rules, err := decodeRules(pr.Permissions)
+		if err != nil {
+			return nil, until, Internal("decode privilege permissions", err)
+		}
+		out = append(out, rules)
+	}
+	if anyPlaceholders(out) {
+		ph, err := e.placeholders(ctx, q, actor, p.OrgID)
 		if err != nil {
 			return nil, until, err
 		}
-		out = append(out, rules)
+		for i := range out {
+			out[i] = ph.Apply(out[i])
+		}
 	}
 	return out, until, nil
 }
 
-// roleRules returns the rules of one assigned role. Custom roles are
-// resolved through customRoleRules, which later work fills in.
+func anyPlaceholders(lists [][]permission.Rule) bool {
+	for _, l := range lists {
+		if permission.HasPlaceholders(l) {
+			return true
+		}
+	}
+	return false
+}
+
+// placeholders returns the attributes ABAC rules may reference:
+//
+//	{{identity.id}}              the user or identity id
+//	{{identity.username}}        the username (for identities: their name)
+//	{{identity.metadata.<key>}}  the actor's metadata in the organization
+//	{{identity.auth.<path>}}     what the identity's login proved, from the
+//	                             token's principal, e.g.
+//	                             {{identity.auth.oidc.claims.sub}},
+//	                             {{identity.auth.kubernetes.namespace}},
+//	                             {{identity.auth.aws.accountId}}
+//
+// Missing values render as the empty string, which matches nothing in a
+// $glob or $eq condition.
+func (e *Engine) placeholders(ctx context.Context, q store.Q, actor Actor, orgID string) (permission.Placeholders, error) {
+	ph := permission.Placeholders{IdentityID: actor.ID, Metadata: map[string]string{}, Auth: actor.Principal}
+	switch actor.Type {
+	case ActorIdentity:
+		ident, err := q.GetIdentity(ctx, actor.ID)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return ph, Internal("load identity", err)
+		}
+		if ident != nil {
+			ph.Username = ident.Name
+		}
+		md, err := q.IdentityMetadataOf(ctx, orgID, []string{actor.ID})
+		if err != nil {
+			return ph, Internal("load identity metadata", err)
+		}
+		for _, m := range md {
+			ph.Metadata[m.Key] = m.Value
+		}
+	case ActorUser:
+		u, err := q.GetUser(ctx, actor.ID)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return ph, Internal("load user", err)
+		}
+		if u != nil {
+			ph.Username = u.Username
+		}
+		md, err := q.UserMetadataOf(ctx, orgID, []string{actor.ID})
+		if err != nil {
+			return ph, Internal("load user metadata", err)
+		}
+		for _, m := range md {
+			ph.Metadata[m.Key] = m.Value
+		}
+		ph.Auth = nil
+	}
+	return ph, nil
+}
+
+// rolesRules returns the rules of assigned roles: built-in ones from the
+// permission package, custom ones (of this project) from the store in one
+// query.
+func (e *Engine) rolesRules(ctx context.Context, q store.Q, projectID string, roles []*store.MembershipRole) ([][]permission.Rule, error) {
+	var out [][]permission.Rule
+	var customIDs []string
+	for _, r := range roles {
+		if r.CustomRoleID != nil && e.customRoleRules != nil {
+			// An installed hook replaces the store lookup (tests).
+			rules, err := e.customRoleRules(ctx, projectID, r)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, rules)
+			continue
+		}
+		if r.CustomRoleID != nil {
+			customIDs = append(customIDs, *r.CustomRoleID)
+			continue
+		}
+		if rules, ok := permission.BuiltinProjectRole(r.Role); ok {
+			out = append(out, rules)
+		}
+	}
+	if len(customIDs) == 0 {
+		return out, nil
+	}
+	rows, err := q.ProjectRolesByIDs(ctx, customIDs)
+	if err != nil {
+		return nil, Internal("load custom roles", err)
+	}
+	for i := range rows {
+		if rows[i].ProjectID != projectID {
+			continue
+		}
+		rules, err := decodeRules(rows[i].Permissions)
+		if err != nil {
+			return nil, Internal("decode role permissions", err)
+		}
+		out = append(out, rules)
+	}
+	return out, nil
+}
+
+// roleRules returns the rules of one assigned role (built-in or custom).
 func (e *Engine) roleRules(ctx context.Context, projectID string, r *store.MembershipRole) ([]permission.Rule, error) {
-	if rules, ok := permission.BuiltinProjectRole(r.Role); ok {
-		return rules, nil
+	lists, err := e.rolesRules(ctx, e.store.Read(), projectID, []*store.MembershipRole{r})
+	if err != nil {
+		return nil, err
 	}
-	if e.customRoleRules != nil {
-		return e.customRoleRules(ctx, projectID, r)
+	var out []permission.Rule
+	for _, l := range lists {
+		out = append(out, l...)
 	}
-	return nil, nil
+	return out, nil
 }
 
 // serviceTokenRules turns legacy service-token scopes into rules.

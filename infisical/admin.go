@@ -157,7 +157,8 @@ func (s *AdminService) Bootstrap(ctx context.Context, in BootstrapInput) (*Boots
 			IdentityName: ident.Name,
 			Token:        tok.AccessToken,
 		}
-		return nil
+		return e.audit(ctx, q, Platform(org.ID), AuditEvent{Type: "bootstrap-instance",
+			Metadata: map[string]any{"userId": user.ID, "organizationId": org.ID, "identityId": ident.ID}})
 	})
 	if err != nil {
 		return nil, err

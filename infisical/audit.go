@@ -21,23 +21,70 @@ type AuditEvent struct {
 	Type      string
 	OrgID     string // defaults to the actor's organization
 	ProjectID string
-	Metadata  map[string]any
+	// ProjectName is recorded with the event; when empty it is looked up
+	// (it must be given when the project is created in the same
+	// transaction).
+	ProjectName string
+	Metadata    map[string]any
+
+	// lazy builds Metadata in the writer when Metadata is nil, so that hot
+	// read paths queue one small allocation instead of a map.
+	lazy lazyMetadata
+}
+
+// lazyMetadata is metadata built off the request path.
+type lazyMetadata interface{ metadata() map[string]any }
+
+// ClientInfo is where a request came from. The API attaches it to the
+// context of unauthenticated requests (logins, token renewal) whose actor is
+// only known inside the engine.
+type ClientInfo struct {
+	IP        string
+	UserAgent string
+}
+
+type clientInfoKey struct{}
+
+// WithClientInfo returns ctx carrying the caller's address and user agent;
+// audit events recorded under ctx use them when the actor has none.
+func WithClientInfo(ctx context.Context, ip, userAgent string) context.Context {
+	return context.WithValue(ctx, clientInfoKey{}, ClientInfo{IP: ip, UserAgent: userAgent})
+}
+
+func clientInfoOf(ctx context.Context) (ClientInfo, bool) {
+	ci, ok := ctx.Value(clientInfoKey{}).(ClientInfo)
+	return ci, ok
+}
+
+// withClient fills the actor's address and user agent from ctx when unset.
+func withClient(ctx context.Context, actor Actor) Actor {
+	if actor.IP == "" && actor.UserAgent == "" {
+		if ci, ok := clientInfoOf(ctx); ok {
+			actor.IP, actor.UserAgent = ci.IP, ci.UserAgent
+		}
+	}
+	return actor
 }
 
 // audit records a change inside the transaction that makes it, so the event
-// exists if and only if the change does.
+// exists if and only if the change does. The event is queued for the
+// organization's audit-log streams in the same transaction.
 func (e *Engine) audit(ctx context.Context, q store.Q, actor Actor, ev AuditEvent) error {
-	row := e.auditRow(actor, ev)
-	if err := q.InsertAuditLogs(ctx, []store.AuditLog{row}); err != nil {
+	rows := []store.AuditLog{e.auditRowAt(ctx, q, withClient(ctx, actor), ev, e.now())}
+	if err := q.InsertAuditLogs(ctx, rows); err != nil {
 		return Internal("record audit event", err)
 	}
-	e.auditHooks(row)
+	if err := e.enqueueStreams(ctx, q, rows); err != nil {
+		return Internal("queue audit event for streams", err)
+	}
+	e.auditHooks(rows[0])
 	return nil
 }
 
 // auditRead records a read. Reads are queued and written in batches off the
 // request path; when the queue is full the event is dropped and counted
-// (AuditDropped), never blocking the request.
+// (AuditDropped), never blocking the request. The queued item holds the
+// actor and metadata as given: encoding happens in the writer.
 func (e *Engine) auditRead(actor Actor, ev AuditEvent) {
 	item := queuedEvent{actor: actor, ev: ev, at: e.now()}
 	e.auditMu.RLock()
@@ -53,21 +100,25 @@ func (e *Engine) auditRead(actor Actor, ev AuditEvent) {
 	}
 }
 
-// closeAudit stops accepting read events and waits for the queue to drain.
+// closeAudit stops accepting read events, waits for the queue to drain and
+// for the background audit jobs (retention, streams) to stop. Close calls
+// it after the engine's stop channel is closed.
 func (e *Engine) closeAudit() {
 	e.auditMu.Lock()
 	e.auditClosed = true
 	close(e.auditQ)
 	e.auditMu.Unlock()
 	<-e.auditDone
+	e.auditJobs.Wait()
 }
 
 // AuditDropped returns how many read events were dropped because the queue
-// was full (exported as a metric).
+// was full or could not be written (exported as a metric).
 func (e *Engine) AuditDropped() uint64 { return e.auditDropped.Load() }
 
-// auditHooks lets the stream forwarder see committed events (set by the
-// streams subsystem; nil when there is none).
+// auditHooks lets observers (tests, embedding programs) see recorded
+// events. Note that events recorded by audit run the hook before their
+// transaction commits; streams do not rely on it.
 func (e *Engine) auditHooks(row store.AuditLog) {
 	if h := e.onAudit.Load(); h != nil {
 		(*h)(row)
@@ -82,22 +133,30 @@ type queuedEvent struct {
 	at    time.Time
 }
 
-func (e *Engine) auditRow(actor Actor, ev AuditEvent) store.AuditLog {
-	return e.auditRowAt(actor, ev, e.now())
-}
-
-func (e *Engine) auditRowAt(actor Actor, ev AuditEvent, now time.Time) store.AuditLog {
+// auditRowAt builds the stored row of an event. q serves the project lookup
+// when the project is not cached (inside a write transaction it is that
+// transaction).
+func (e *Engine) auditRowAt(ctx context.Context, q store.Q, actor Actor, ev AuditEvent, now time.Time) store.AuditLog {
 	org := ev.OrgID
 	if org == "" {
 		org = actor.OrgID
+	}
+	if ev.Metadata == nil && ev.lazy != nil {
+		ev.Metadata = ev.lazy.metadata()
 	}
 	meta, _ := json.Marshal(ev.Metadata)
 	if ev.Metadata == nil {
 		meta = []byte("{}")
 	}
 	am, _ := json.Marshal(actorMetadata(actor))
+	// Version-7 ids grow with time (and, within one process, within a
+	// millisecond), so (created_at, id) is the order events were made in.
+	id, err := uuid.NewV7()
+	if err != nil {
+		id = uuid.New()
+	}
 	row := store.AuditLog{
-		ID: uuid.NewString(), ActorType: string(actor.Type), ActorMetadata: string(am),
+		ID: id.String(), ActorType: string(actor.Type), ActorMetadata: string(am),
 		EventType: ev.Type, EventMetadata: string(meta), CreatedAt: now, UpdatedAt: now,
 	}
 	if actor.Type == ActorPlatform {
@@ -126,7 +185,35 @@ func (e *Engine) auditRowAt(actor Actor, ev AuditEvent, now time.Time) store.Aud
 	if s, ok := ev.Metadata["secretKey"].(string); ok {
 		setStr(&row.SecretKey, s)
 	}
+	days := e.cfg.Audit.RetentionDays
+	if ev.ProjectID != "" {
+		name, projectDays := e.auditProjectInfo(ctx, q, ev.ProjectID)
+		if ev.ProjectName != "" {
+			name = ev.ProjectName
+		}
+		setStr(&row.ProjectName, name)
+		if projectDays != nil && *projectDays > 0 {
+			days = *projectDays
+		}
+	}
+	if days > 0 {
+		exp := now.Add(time.Duration(days) * 24 * time.Hour)
+		row.ExpiresAt = &exp
+	}
 	return row
+}
+
+// auditProjectInfo returns a project's name and retention setting, from the
+// project cache or, on a miss, through q.
+func (e *Engine) auditProjectInfo(ctx context.Context, q store.Q, projectID string) (string, *int) {
+	if m, ok := e.metas.c.get(projectID, projectID); ok {
+		return m.project.Name, m.project.AuditLogsRetentionDays
+	}
+	p, err := q.GetProject(ctx, projectID)
+	if err != nil {
+		return "", nil
+	}
+	return p.Name, p.AuditLogsRetentionDays
 }
 
 // actorMetadata is the actor part of an audit entry (spec §8.9).
@@ -169,26 +256,37 @@ func UserAgentType(ua string) string {
 const auditQueueSize = 8192
 
 // auditWriter drains queued read events in batches until the engine closes;
-// on close it flushes what is left.
+// on close it flushes what is left. Rows are built here, outside the write
+// transaction, so the single SQLite writer is held only for the insert.
 func (e *Engine) auditWriter() {
 	defer close(e.auditDone)
-	batch := make([]store.AuditLog, 0, 256)
+	pending := make([]queuedEvent, 0, 256)
 	flush := func() {
-		if len(batch) == 0 {
+		if len(pending) == 0 {
 			return
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		err := e.store.Tx(ctx, func(q store.Q) error { return q.InsertAuditLogs(ctx, batch) })
-		cancel()
-		if err != nil {
-			e.auditDropped.Add(uint64(len(batch)))
-			e.log.Warn("could not write audit events", "events", len(batch), "err", err)
-		} else {
-			for _, r := range batch {
-				e.auditHooks(r)
-			}
+		defer cancel()
+		rows := make([]store.AuditLog, len(pending))
+		rq := e.store.Read()
+		for i, it := range pending {
+			rows[i] = e.auditRowAt(ctx, rq, it.actor, it.ev, it.at)
 		}
-		batch = batch[:0]
+		pending = pending[:0]
+		err := e.store.Tx(ctx, func(q store.Q) error {
+			if err := q.InsertAuditLogs(ctx, rows); err != nil {
+				return err
+			}
+			return e.enqueueStreams(ctx, q, rows)
+		})
+		if err != nil {
+			e.auditDropped.Add(uint64(len(rows)))
+			e.log.Warn("could not write audit events", "events", len(rows), "err", err)
+			return
+		}
+		for _, r := range rows {
+			e.auditHooks(r)
+		}
 	}
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
@@ -199,13 +297,108 @@ func (e *Engine) auditWriter() {
 				flush()
 				return
 			}
-			batch = append(batch, e.auditRowAt(item.actor, item.ev, item.at))
-			if len(batch) == cap(batch) {
+			pending = append(pending, item)
+			if len(pending) == cap(pending) {
 				flush()
 			}
 		case <-tick.C:
 			flush()
 		}
+	}
+}
+
+// enqueueStreams queues committed-with-q events for the audit-log streams
+// of their organizations and wakes the deliverers (here and, through
+// PostgreSQL NOTIFY, in other servers) once q commits.
+func (e *Engine) enqueueStreams(ctx context.Context, q store.Q, rows []store.AuditLog) error {
+	orgs, err := e.streamOrgSet(ctx, q)
+	if err != nil {
+		return err
+	}
+	if len(orgs) == 0 {
+		return nil
+	}
+	var ids []string
+	for i := range rows {
+		if rows[i].OrgID != nil && orgs[*rows[i].OrgID] {
+			ids = append(ids, rows[i].ID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	n, err := q.EnqueueAuditStreamEvents(ctx, ids)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		q.Invalidate(topicAuditOutbox, "")
+	}
+	return nil
+}
+
+// streamOrgSnapshot is the set of organizations with streams, as read at
+// generation gen of the stream configuration.
+type streamOrgSnapshot struct {
+	gen  uint64
+	orgs map[string]bool
+}
+
+// streamOrgSet returns the organizations that have streams. It is cached
+// and re-read (through q) after any stream is created or deleted, here or in
+// another server, so most writes pay nothing for streams.
+func (e *Engine) streamOrgSet(ctx context.Context, q store.Q) (map[string]bool, error) {
+	gen := e.streamGen.Load()
+	if s := e.streamOrgs.Load(); s != nil && s.gen == gen {
+		return s.orgs, nil
+	}
+	ids, err := q.AuditStreamOrgIDs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	snap := &streamOrgSnapshot{gen: gen, orgs: make(map[string]bool, len(ids))}
+	for _, id := range ids {
+		snap.orgs[id] = true
+	}
+	// Never replace a snapshot read at a later generation.
+	for {
+		old := e.streamOrgs.Load()
+		if old != nil && old.gen >= gen {
+			break
+		}
+		if e.streamOrgs.CompareAndSwap(old, snap) {
+			break
+		}
+	}
+	return snap.orgs, nil
+}
+
+// Invalidation topics of the audit subsystem.
+const (
+	topicAuditStreams = "auditstreams" // stream configuration changed (key: org id)
+	topicAuditOutbox  = "auditoutbox"  // events were queued for streams
+)
+
+// onAuditInvalidate reacts to storage events, local or from other servers.
+func (e *Engine) onAuditInvalidate(ev store.Event) {
+	switch ev.Topic {
+	case topicAuditStreams:
+		e.streamGen.Add(1)
+		poke(e.streamReload)
+	case topicAuditOutbox:
+		poke(e.streamWake)
+	case topicAll:
+		e.streamGen.Add(1)
+		poke(e.streamReload)
+		poke(e.streamWake)
+	}
+}
+
+// poke signals c without blocking (c has room for one pending signal).
+func poke(c chan struct{}) {
+	select {
+	case c <- struct{}{}:
+	default:
 	}
 }
 
@@ -217,4 +410,15 @@ type auditState struct {
 	auditDone    chan struct{}
 	auditDropped atomic.Uint64
 	onAudit      atomic.Pointer[func(store.AuditLog)]
+
+	// Background jobs (retention, stream delivery) and their signals.
+	auditJobs       sync.WaitGroup
+	instanceID      string
+	streamGen       atomic.Uint64
+	streamOrgs      atomic.Pointer[streamOrgSnapshot]
+	streamWake      chan struct{}
+	streamReload    chan struct{}
+	streamFailures  atomic.Uint64
+	streamDelivered atomic.Uint64
+	auditPruned     atomic.Uint64
 }

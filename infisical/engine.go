@@ -35,6 +35,9 @@ type Config struct {
 	RootEncryptionKey string
 	// RootKey overrides the software root-key provider (HSM, AWS KMS).
 	RootKey kms.RootKey
+	// ExternalKMS tunes calls to organizations' external KMS (AWS
+	// endpoints for tests and private endpoints); see kms_external.go.
+	ExternalKMS ExternalKMSConfig
 	// AuthSecret signs access tokens (AUTH_SECRET), at least 16 bytes.
 	AuthSecret string
 	// SiteURL is the public URL of the instance (informational).
@@ -61,6 +64,20 @@ type Config struct {
 	// Argon2 tunes password hashing (default authn.DefaultArgon2).
 	Argon2 authn.Argon2Params
 	// LockoutClock etc. could go here.
+
+	// LoginRateLimitPerEmail and LoginRateLimitPerIP bound login attempts
+	// per minute for one email address and one client IP (defaults 10 and
+	// 30; negative disables). The state is in the database, so the limits
+	// hold across server processes.
+	LoginRateLimitPerEmail int
+	LoginRateLimitPerIP    int
+
+	// Audit tunes audit-log retention and delivery to audit-log streams.
+	Audit AuditConfig
+
+	// AuthIssuers sets the endpoints and HTTP client machine logins use to
+	// reach STS, Google, Azure and other issuers (auth_methods.go).
+	AuthIssuers AuthIssuers
 }
 
 // Validate fills defaults and reports configuration errors.
@@ -112,6 +129,7 @@ func (c *Config) Validate() error {
 	if c.Argon2.Memory == 0 {
 		c.Argon2 = authn.DefaultArgon2
 	}
+	c.Audit.fill()
 	return nil
 }
 
@@ -155,6 +173,14 @@ type Engine struct {
 	UniversalAuth *UniversalAuthService
 	TokenAuth     *TokenAuthService
 	Admin         *AdminService
+	Roles         *RoleService         // roles.go: custom project and organization roles
+	Groups        *GroupService        // groups.go
+	Privileges    *PrivilegeService    // privileges.go: identity additional privileges
+	Templates     *TemplateService     // templates.go: project templates
+	Users         *UserService         // users.go, sessions.go, org_memberships.go
+	ServiceTokens *ServiceTokenService // service_tokens.go
+	AuthMethods   *AuthMethodService   // auth_methods*.go: AWS, GCP, Azure, Kubernetes, OIDC, JWT, LDAP auth
+	accounts      *accountState
 
 	auditState
 
@@ -237,6 +263,9 @@ func newEngine(ctx context.Context, cfg Config, st *store.Store) (*Engine, error
 	e.UniversalAuth = &UniversalAuthService{e: e}
 	e.TokenAuth = &TokenAuthService{e: e}
 	e.Admin = &AdminService{e: e}
+	e.AuthMethods = newAuthMethodService(e, cfg.AuthIssuers)
+	e.initAccessControl()
+	e.initAccounts()
 	st.Subscribe(e.onInvalidate)
 	if err := e.startListener(); err != nil {
 		return nil, err
@@ -244,6 +273,7 @@ func newEngine(ctx context.Context, cfg Config, st *store.Store) (*Engine, error
 	e.auditQ = make(chan queuedEvent, auditQueueSize)
 	e.auditDone = make(chan struct{})
 	go e.auditWriter()
+	e.startAuditJobs()
 	go e.background()
 	return e, nil
 }
@@ -302,9 +332,11 @@ func (e *Engine) background() {
 		select {
 		case <-e.stop:
 			e.flushTokenUsage(context.Background())
+			e.flushServiceTokenUse(context.Background())
 			return
 		case <-t.C:
 			e.flushTokenUsage(context.Background())
+			e.flushServiceTokenUse(context.Background())
 		}
 	}
 }

@@ -60,9 +60,12 @@ func (s *EnvironmentService) Create(ctx context.Context, actor Actor, ref Projec
 			return err
 		}
 		if pos != env.Position {
-			return e.reposition(ctx, q, append(envs, *env), env.ID, pos)
+			if err := e.reposition(ctx, q, append(envs, *env), env.ID, pos); err != nil {
+				return err
+			}
 		}
-		return nil
+		return e.audit(ctx, q, actor, AuditEvent{Type: "create-environment", ProjectID: m.project.ID,
+			Metadata: map[string]any{"environmentId": env.ID, "name": name, "slug": in.Slug, "position": pos}})
 	})
 	if err != nil {
 		return nil, err
@@ -177,9 +180,17 @@ func (s *EnvironmentService) Update(ctx context.Context, actor Actor, ref Projec
 			if err != nil {
 				return Internal("list environments", err)
 			}
-			return e.reposition(ctx, q, envs, envID, *in.Position)
+			if err := e.reposition(ctx, q, envs, envID, *in.Position); err != nil {
+				return err
+			}
 		}
-		return nil
+		newPos := row.Position
+		if in.Position != nil {
+			newPos = *in.Position
+		}
+		return e.audit(ctx, q, actor, AuditEvent{Type: "update-environment", ProjectID: m.project.ID,
+			Metadata: map[string]any{"environmentId": envID, "oldName": cur.Name, "newName": row.Name, "oldSlug": cur.Slug, "newSlug": row.Slug,
+				"oldPos": cur.Position, "newPos": newPos}})
 	})
 	if err != nil {
 		return nil, err
@@ -221,7 +232,8 @@ func (s *EnvironmentService) Delete(ctx context.Context, actor Actor, ref Projec
 			}
 		}
 		q.Invalidate(topicProject, m.project.ID)
-		return nil
+		return e.audit(ctx, q, actor, AuditEvent{Type: "delete-environment", ProjectID: m.project.ID,
+			Metadata: map[string]any{"environmentId": envID, "name": cur.Name, "slug": cur.Slug}})
 	})
 	if err != nil {
 		return nil, err
@@ -242,6 +254,7 @@ func (s *EnvironmentService) Get(ctx context.Context, actor Actor, ref ProjectRe
 	if env == nil {
 		return nil, NotFound("Environment with ID '%s' not found", envID)
 	}
+	s.e.auditRead(actor, AuditEvent{Type: "get-environment", ProjectID: m.project.ID, Metadata: map[string]any{"environmentId": env.ID, "slug": env.Slug}})
 	out := envFromRow(env)
 	return &out, nil
 }
@@ -259,6 +272,7 @@ func (s *EnvironmentService) GetBySlug(ctx context.Context, actor Actor, ref Pro
 	if err != nil {
 		return nil, err
 	}
+	s.e.auditRead(actor, AuditEvent{Type: "get-environment", ProjectID: m.project.ID, Metadata: map[string]any{"environmentId": env.ID, "slug": env.Slug}})
 	out := envFromRow(env)
 	return &out, nil
 }

@@ -173,7 +173,8 @@ func (s *FolderService) Create(ctx context.Context, actor Actor, ref ProjectRef,
 		}
 		out = f
 		q.Invalidate(topicProject, m.project.ID)
-		return nil
+		return e.audit(ctx, q, actor, AuditEvent{Type: "create-folder", ProjectID: m.project.ID,
+			Metadata: map[string]any{"environment": env.Slug, "folderId": f.ID, "folderName": f.Name, "folderPath": parentPath}})
 	})
 	if err != nil {
 		return nil, err
@@ -212,12 +213,13 @@ func (s *FolderService) List(ctx context.Context, actor Actor, ref ProjectRef, s
 		return nil, err
 	}
 	out := []Folder{}
-	if r.folder == nil {
-		return out, nil
+	if r.folder != nil {
+		for _, c := range r.tree.children[r.folder.ID] {
+			out = append(out, folderFromRow(c))
+		}
 	}
-	for _, c := range r.tree.children[r.folder.ID] {
-		out = append(out, folderFromRow(c))
-	}
+	e.auditRead(actor, AuditEvent{Type: "get-folders", ProjectID: m.project.ID,
+		Metadata: map[string]any{"environment": r.env.Slug, "folderPath": path, "numberOfFolders": len(out)}})
 	return out, nil
 }
 
@@ -249,6 +251,8 @@ func (s *FolderService) Get(ctx context.Context, actor Actor, folderID string) (
 	if err := set.Check(permission.ActionRead, permission.SubjectSecretFolders, folderPermAttrs(env.Slug, parentPath)); err != nil {
 		return nil, err
 	}
+	e.auditRead(actor, AuditEvent{Type: "get-folder", ProjectID: env.ProjectID,
+		Metadata: map[string]any{"environment": env.Slug, "folderId": f.ID, "folderName": f.Name, "folderPath": parentPath}})
 	return &FolderDetail{Folder: folderFromRow(f), Path: path, ProjectID: env.ProjectID, EnvName: env.Name, EnvSlug: env.Slug}, nil
 }
 
@@ -376,12 +380,14 @@ func (s *FolderService) Update(ctx context.Context, actor Actor, ref ProjectRef,
 		if err := set.Check(permission.ActionEdit, permission.SubjectSecretFolders, folderPermAttrs(env.Slug, pp)); err != nil {
 			return err
 		}
+		oldName := f.Name
 		if err := e.renameFolder(ctx, q, f, name, in.Description); err != nil {
 			return err
 		}
 		out = f
 		q.Invalidate(topicProject, m.project.ID)
-		return nil
+		return e.audit(ctx, q, actor, AuditEvent{Type: "update-folder", ProjectID: m.project.ID,
+			Metadata: map[string]any{"environment": env.Slug, "folderId": f.ID, "oldFolderName": oldName, "newFolderName": f.Name, "folderPath": pp}})
 	})
 	if err != nil {
 		return nil, err
@@ -448,10 +454,15 @@ func (s *FolderService) UpdateBatch(ctx context.Context, actor Actor, ref Projec
 			if err := set.Check(permission.ActionEdit, permission.SubjectSecretFolders, folderPermAttrs(envs[i].Slug, pp)); err != nil {
 				return err
 			}
+			oldName := f.Name
 			if err := e.renameFolder(ctx, q, f, names[i], it.Description); err != nil {
 				return err
 			}
 			out = append(out, folderFromRow(f))
+			if err := e.audit(ctx, q, actor, AuditEvent{Type: "update-folder", ProjectID: m.project.ID,
+				Metadata: map[string]any{"environment": envs[i].Slug, "folderId": f.ID, "oldFolderName": oldName, "newFolderName": f.Name, "folderPath": pp}}); err != nil {
+				return err
+			}
 		}
 		q.Invalidate(topicProject, m.project.ID)
 		return nil
@@ -493,7 +504,8 @@ func (s *FolderService) Delete(ctx context.Context, actor Actor, ref ProjectRef,
 		}
 		out = f
 		q.Invalidate(topicProject, m.project.ID)
-		return nil
+		return e.audit(ctx, q, actor, AuditEvent{Type: "delete-folder", ProjectID: m.project.ID,
+			Metadata: map[string]any{"environment": env.Slug, "folderId": f.ID, "folderName": f.Name, "folderPath": pp}})
 	})
 	if err != nil {
 		return nil, err

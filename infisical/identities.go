@@ -52,6 +52,8 @@ type OrgIdentity struct {
 	UpdatedAt           time.Time
 	Identity            Identity
 	Metadata            []IdentityMetadata
+	// CustomRole is set when Role is "custom" (a custom organization role).
+	CustomRole *OrgRole
 }
 
 // Limits of identity fields.
@@ -94,54 +96,6 @@ func validMetadata(in []MetadataInput) error {
 		if m.Value == "" || len(m.Value) > maxMetadataValueLen {
 			return Invalid("metadata", "metadata[%d].value must be 1 to %d characters", i, maxMetadataValueLen)
 		}
-	}
-	return nil
-}
-
-// orgRoleRules validates an org role slug and returns its rules. Custom org
-// roles are resolved through customOrgRoleRules when that hook is set.
-func (e *Engine) orgRoleRules(ctx context.Context, orgID, slug string) ([]permission.Rule, error) {
-	if rules, ok := permission.BuiltinOrgRole(slug); ok {
-		return rules, nil
-	}
-	if slug == permission.RoleCustom || e.customOrgRoleRules == nil {
-		return nil, NotFound("Organization role with slug '%s' not found", slug)
-	}
-	return e.customOrgRoleRules(ctx, orgID, slug)
-}
-
-// boundaryError is Infisical's refusal to let a caller hand out (or manage)
-// more than it holds.
-func boundaryError(format string, args ...any) *Error {
-	err := newErr(KindForbidden, format, args...)
-	err.Name = "PermissionBoundaryError"
-	return err
-}
-
-// orgRoleWithin refuses when role (an org role slug) grants more than the
-// caller's org permissions: only org admins may hand out (or manage holders
-// of) the admin role, and any other role must be covered by the caller's
-// own rules.
-func (e *Engine) orgRoleWithin(ctx context.Context, actor Actor, orgID string, set *permission.Set, role, what string) error {
-	if actor.Type == ActorPlatform {
-		return nil
-	}
-	rules, err := e.orgRoleRules(ctx, orgID, role)
-	if err != nil {
-		return err
-	}
-	if role == permission.RoleAdmin {
-		mine, err := e.orgRole(ctx, actor, orgID)
-		if err != nil {
-			return err
-		}
-		if mine != permission.RoleAdmin {
-			return boundaryError("Failed to %s: only organization admins may use the admin role", what)
-		}
-		return nil
-	}
-	if !setCovers(set, rules) {
-		return boundaryError("Failed to %s: the role '%s' grants more privileges than you have", what, role)
 	}
 	return nil
 }
@@ -301,7 +255,9 @@ func (s *IdentityService) Create(ctx context.Context, actor Actor, in CreateIden
 			return err
 		}
 		id = ident.ID
-		return nil
+		return e.audit(ctx, q, actor, AuditEvent{Type: "create-identity", OrgID: orgID,
+			Metadata: map[string]any{"identityId": ident.ID, "name": name, "role": role, "hasDeleteProtection": in.HasDeleteProtection,
+				"metadata": auditKeyValues(in.Metadata)}})
 	})
 	if err != nil {
 		return nil, err
@@ -354,6 +310,9 @@ func (e *Engine) orgIdentities(ctx context.Context, q store.Q, orgID string, row
 				AuthMethods: nonNil(methods[r.IdentityID]), CreatedAt: r.IdentityCreatedAt, UpdatedAt: r.IdentityUpdatedAt},
 			Metadata: nonNil(meta[r.IdentityID])}
 	}
+	if err := e.decorateOrgIdentities(ctx, q, orgID, out); err != nil {
+		return nil, err
+	}
 	return out, nil
 }
 
@@ -383,6 +342,7 @@ func (s *IdentityService) Get(ctx context.Context, actor Actor, identityID strin
 	if err != nil {
 		return nil, err
 	}
+	s.e.auditRead(actor, AuditEvent{Type: "get-identity", OrgID: m.OrgID, Metadata: map[string]any{"identityId": m.IdentityID}})
 	return s.load(ctx, s.e.store.Read(), m.OrgID, m.IdentityID)
 }
 
@@ -442,6 +402,7 @@ func (s *IdentityService) List(ctx context.Context, actor Actor, in ListIdentiti
 	if err != nil {
 		return nil, 0, err
 	}
+	e.auditRead(actor, AuditEvent{Type: "get-identities", OrgID: orgID, Metadata: map[string]any{"numberOfIdentities": len(out)}})
 	return out, total, nil
 }
 
@@ -501,6 +462,10 @@ func (s *IdentityService) Update(ctx context.Context, actor Actor, identityID st
 			if err := q.Update(ctx, &identRow); err != nil {
 				return Internal("update identity", err)
 			}
+			if identRow.Name != ident.Name {
+				// The name is {{identity.username}} in ABAC rules.
+				q.Invalidate(topicAccess, "")
+			}
 		}
 		if roleChanged {
 			memRow.UpdatedAt = now
@@ -521,7 +486,7 @@ func (s *IdentityService) Update(ctx context.Context, actor Actor, identityID st
 			// Metadata feeds ABAC placeholders in project rules.
 			q.Invalidate(topicAccess, "")
 		}
-		return nil
+		return e.audit(ctx, q, actor, AuditEvent{Type: "update-identity", OrgID: m.OrgID, Metadata: identityUpdateMeta(ident.ID, identRow.Name, in)})
 	})
 	if err != nil {
 		return nil, err
@@ -565,7 +530,8 @@ func (s *IdentityService) Delete(ctx context.Context, actor Actor, identityID st
 		}
 		q.Invalidate(topicIdentityTokens, ident.ID)
 		q.Invalidate(topicAccess, "")
-		return nil
+		return e.audit(ctx, q, actor, AuditEvent{Type: "delete-identity", OrgID: m.OrgID,
+			Metadata: map[string]any{"identityId": ident.ID, "name": ident.Name}})
 	})
 	if err != nil {
 		return nil, err
@@ -605,5 +571,6 @@ func (s *IdentityService) ProjectMemberships(ctx context.Context, actor Actor, i
 	for i := range rows {
 		rows[i].ActorName = ident.Name
 	}
+	e.auditRead(actor, AuditEvent{Type: "get-identity-project-memberships", OrgID: m.OrgID, Metadata: map[string]any{"identityId": ident.ID}})
 	return e.identityMemberships(ctx, q, rows)
 }

@@ -204,7 +204,12 @@ func (e *Engine) attachMethod(ctx context.Context, actor Actor, identityID strin
 		return err
 	}
 	row.IdentityID = ident.ID
-	return e.store.Tx(ctx, func(q store.Q) error { return e.insertAuthMethod(ctx, q, row) })
+	return e.store.Tx(ctx, func(q store.Q) error {
+		if err := e.insertAuthMethod(ctx, q, row); err != nil {
+			return err
+		}
+		return e.auditMethodTx(ctx, q, actor, row)
+	})
 }
 
 // getMethod returns the configuration of method on an identity of the
@@ -243,7 +248,7 @@ func (e *Engine) updateMethod(ctx context.Context, actor Actor, identityID, meth
 		if err := q.Update(ctx, row); err != nil {
 			return Internal("update auth method", err)
 		}
-		return nil
+		return e.auditMethodTx(ctx, q, actor, row)
 	})
 	if err != nil {
 		return nil, err
@@ -275,7 +280,7 @@ func (e *Engine) revokeMethod(ctx context.Context, actor Actor, identityID, meth
 		if err := q.Delete(ctx, row); err != nil {
 			return Internal("delete auth method", err)
 		}
-		return nil
+		return e.auditMethodTx(ctx, q, actor, row)
 	})
 	if err != nil {
 		return nil, err

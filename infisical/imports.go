@@ -229,7 +229,9 @@ func (s *ImportService) Create(ctx context.Context, actor Actor, ref ProjectRef,
 		}
 		// Readers that cache resolved secrets depend on the import graph.
 		q.Invalidate(topicProject, m.project.ID)
-		return nil
+		return e.audit(ctx, q, actor, AuditEvent{Type: "create-secret-import", ProjectID: m.project.ID,
+			Metadata: map[string]any{"secretImportId": row.ID, "folderId": folder.ID, "importFromEnvironment": src.Slug,
+				"importFromSecretPath": srcPath, "importToEnvironment": dest.Slug, "importToSecretPath": destPath}})
 	})
 	if err != nil {
 		return nil, err
@@ -269,6 +271,8 @@ func (s *ImportService) List(ctx context.Context, actor Actor, ref ProjectRef, e
 	for i := range rows {
 		out = append(out, e.importFromRow(m, &rows[i], r.env, p))
 	}
+	e.auditRead(actor, AuditEvent{Type: "get-secret-imports", ProjectID: m.project.ID,
+		Metadata: map[string]any{"environment": r.env.Slug, "folderId": r.folder.ID, "secretPath": p, "numberOfImports": len(out)}})
 	return out, nil
 }
 
@@ -343,6 +347,8 @@ func (s *ImportService) Get(ctx context.Context, actor Actor, id string) (*Secre
 	if err := set.Check(permission.ActionRead, permission.SubjectSecretImports, importPermAttrs(dest.Slug, path)); err != nil {
 		return nil, err
 	}
+	e.auditRead(actor, AuditEvent{Type: "get-secret-import", ProjectID: m.project.ID,
+		Metadata: map[string]any{"secretImportId": imp.ID, "folderId": imp.FolderID, "environment": dest.Slug, "secretPath": path}})
 	return e.importFromRow(m, imp, dest, path), nil
 }
 
@@ -440,7 +446,12 @@ func (s *ImportService) Update(ctx context.Context, actor Actor, ref ProjectRef,
 			q.Invalidate(topicProject, m.project.ID)
 		}
 		row = imp
-		return nil
+		if !changed {
+			return nil
+		}
+		return e.audit(ctx, q, actor, AuditEvent{Type: "update-secret-import", ProjectID: m.project.ID,
+			Metadata: map[string]any{"secretImportId": imp.ID, "folderId": folder.ID, "importToEnvironment": env.Slug, "importToSecretPath": path,
+				"position": imp.Position, "importFromEnvironment": envSlugOf(m, imp.ImportEnvID, newSrc), "importFromSecretPath": imp.ImportPath}})
 	})
 	if err != nil {
 		return nil, err
@@ -533,7 +544,9 @@ func (s *ImportService) Delete(ctx context.Context, actor Actor, ref ProjectRef,
 		}
 		q.Invalidate(topicProject, m.project.ID)
 		out = e.importFromRow(m, imp, env, p)
-		return nil
+		return e.audit(ctx, q, actor, AuditEvent{Type: "delete-secret-import", ProjectID: m.project.ID,
+			Metadata: map[string]any{"secretImportId": imp.ID, "folderId": folder.ID, "importFromEnvironment": envSlugOf(m, imp.ImportEnvID),
+				"importFromSecretPath": imp.ImportPath, "importToEnvironment": env.Slug, "importToSecretPath": p}})
 	})
 	if err != nil {
 		return nil, err

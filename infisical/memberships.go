@@ -112,7 +112,8 @@ func (s *MembershipService) AddIdentity(ctx context.Context, actor Actor, projec
 			return err
 		}
 		id = m.ID
-		return nil
+		return e.audit(ctx, q, actor, AuditEvent{Type: "create-identity-project-membership", ProjectID: pid,
+			Metadata: map[string]any{"identityId": identityID, "roles": auditRoles(roles)}})
 	})
 	if err != nil {
 		return nil, err
@@ -176,7 +177,8 @@ func (s *MembershipService) SetIdentityRoles(ctx context.Context, actor Actor, p
 			return Internal("update identity membership", err)
 		}
 		q.Invalidate(topicAccess, pid)
-		return nil
+		return e.audit(ctx, q, actor, AuditEvent{Type: "update-identity-project-membership", ProjectID: pid,
+			Metadata: map[string]any{"identityId": identityID, "roles": auditRoles(roles)}})
 	})
 	if err != nil {
 		return nil, err
@@ -211,7 +213,8 @@ func (s *MembershipService) RemoveIdentity(ctx context.Context, actor Actor, pro
 			return Internal("delete identity membership", err)
 		}
 		q.Invalidate(topicAccess, pid)
-		return nil
+		return e.audit(ctx, q, actor, AuditEvent{Type: "delete-identity-project-membership", ProjectID: pid,
+			Metadata: map[string]any{"identityId": identityID}})
 	})
 	if err != nil {
 		return nil, err
@@ -251,6 +254,7 @@ func (s *MembershipService) ListIdentities(ctx context.Context, actor Actor, pro
 	if err != nil {
 		return nil, 0, err
 	}
+	e.auditRead(actor, AuditEvent{Type: "get-identity-project-memberships", ProjectID: meta.project.ID, Metadata: map[string]any{"numberOfMemberships": len(out)}})
 	return out, total, nil
 }
 
@@ -269,6 +273,7 @@ func (s *MembershipService) GetIdentity(ctx context.Context, actor Actor, projec
 	if err != nil {
 		return nil, Internal("load identity membership", err)
 	}
+	e.auditRead(actor, AuditEvent{Type: "get-identity-project-membership", ProjectID: meta.project.ID, Metadata: map[string]any{"identityId": identityID}})
 	return s.identityMembershipByID(ctx, q, m.ID)
 }
 
@@ -292,6 +297,7 @@ func (s *MembershipService) GetIdentityMembership(ctx context.Context, actor Act
 		}
 		return nil, err
 	}
+	e.auditRead(actor, AuditEvent{Type: "get-identity-project-membership", ProjectID: m.ProjectID, Metadata: map[string]any{"identityId": m.ActorID}})
 	return s.identityMembershipByID(ctx, e.store.Read(), m.ID)
 }
 
@@ -326,10 +332,13 @@ func (e *Engine) identityMemberships(ctx context.Context, q store.Q, rows []stor
 	if err != nil {
 		return nil, Internal("load membership roles", err)
 	}
+	converted, err := e.membershipRoles(ctx, q, roleRows)
+	if err != nil {
+		return nil, err
+	}
 	roles := map[string][]MembershipRole{}
-	for i := range roleRows {
-		r := &roleRows[i]
-		roles[r.MembershipID] = append(roles[r.MembershipID], membershipRoleFromRow(r))
+	for _, r := range converted {
+		roles[r.MembershipID] = append(roles[r.MembershipID], r)
 	}
 	methods, err := e.authMethodNames(ctx, q, iids)
 	if err != nil {

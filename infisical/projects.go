@@ -75,8 +75,13 @@ func (s *ProjectService) Create(ctx context.Context, actor Actor, in CreateProje
 	if !projectTypes[typ] {
 		return nil, Invalid("type", "Invalid project type '%s'", typ)
 	}
+	// A project may start on its organization's external KMS: the data key
+	// is then wrapped by AWS before the transaction (kms_external.go).
+	var extKey *projectExternalKey
 	if in.KMSKeyID != "" {
-		return nil, BadRequest("External KMS keys are not available on this server")
+		if extKey, err = e.newExternalProjectKey(ctx, orgID, in.KMSKeyID); err != nil {
+			return nil, err
+		}
 	}
 	tmpl := strings.TrimSpace(in.Template)
 	if tmpl != "" && tmpl != "default" {
@@ -96,6 +101,9 @@ func (s *ProjectService) Create(ctx context.Context, actor Actor, in CreateProje
 			return Internal("create project key", err)
 		}
 		p.KMSEncryptedDataKey = dk
+		if extKey != nil {
+			p.KMSKeyID, p.KMSEncryptedDataKey = &extKey.kmsID, extKey.wrapped
+		}
 		if err := q.Insert(ctx, p); err != nil {
 			if errors.Is(err, store.ErrDuplicate) {
 				return BadRequest("A project with the slug '%s' already exists in this organization", slug)
@@ -122,7 +130,8 @@ func (s *ProjectService) Create(ctx context.Context, actor Actor, in CreateProje
 				return err
 			}
 		}
-		return nil
+		return e.audit(ctx, q, actor, AuditEvent{Type: "create-project", OrgID: orgID, ProjectID: p.ID, ProjectName: p.Name,
+			Metadata: map[string]any{"projectId": p.ID, "name": p.Name, "slug": p.Slug, "type": p.Type}})
 	})
 	if err != nil {
 		return nil, err
@@ -188,6 +197,7 @@ func (s *ProjectService) Get(ctx context.Context, actor Actor, ref ProjectRef) (
 		!set.Can(permission.ActionRead, permission.SubjectSecrets, nil) {
 		return nil, &permission.DeniedError{Action: permission.ActionRead, Subject: permission.SubjectWorkspace}
 	}
+	s.e.auditRead(actor, AuditEvent{Type: "get-project", ProjectID: m.project.ID, Metadata: map[string]any{"projectId": m.project.ID}})
 	return projectFromMeta(m), nil
 }
 
@@ -271,7 +281,7 @@ func (s *ProjectService) Update(ctx context.Context, actor Actor, ref ProjectRef
 			return Internal("update project", err)
 		}
 		q.Invalidate(topicProject, row.ID)
-		return nil
+		return e.audit(ctx, q, actor, AuditEvent{Type: "update-project", ProjectID: row.ID, ProjectName: row.Name, Metadata: projectUpdateMeta(&row, in)})
 	})
 	if err != nil {
 		return nil, err
@@ -299,7 +309,8 @@ func (s *ProjectService) Delete(ctx context.Context, actor Actor, ref ProjectRef
 		}
 		q.Invalidate(topicProject, m.project.ID)
 		q.Invalidate(topicAccess, m.project.ID)
-		return nil
+		return e.audit(ctx, q, actor, AuditEvent{Type: "delete-project", ProjectID: m.project.ID, ProjectName: m.project.Name,
+			Metadata: map[string]any{"projectId": m.project.ID, "name": m.project.Name, "slug": m.project.Slug}})
 	})
 	if err != nil {
 		return nil, err
@@ -350,5 +361,6 @@ func (s *ProjectService) List(ctx context.Context, actor Actor, orgID string) ([
 		out = append(out, projectFromMeta(m))
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].CreatedAt.Before(out[j].CreatedAt) })
+	e.auditRead(actor, AuditEvent{Type: "get-projects", OrgID: orgID, Metadata: map[string]any{"numberOfProjects": len(out)}})
 	return out, nil
 }

@@ -222,6 +222,7 @@ func (s *SecretService) List(ctx context.Context, actor Actor, in ListSecretsInp
 		out.Imports = []ImportedSecrets{}
 	}
 	if r.folder == nil {
+		e.auditSecretList(actor, m.project.ID, r.env.Slug, r.path, 0)
 		return out, nil
 	}
 	folders := []*store.Folder{r.folder}
@@ -271,6 +272,7 @@ func (s *SecretService) List(ctx context.Context, actor Actor, in ListSecretsInp
 			return nil, err
 		}
 	}
+	e.auditSecretList(actor, m.project.ID, r.env.Slug, r.path, len(out.Secrets))
 	return out, nil
 }
 
@@ -423,7 +425,11 @@ func (s *SecretService) Get(ctx context.Context, actor Actor, in GetSecretInput)
 		if !in.IncludeImports || typ != SecretTypeShared || in.Version > 0 {
 			return nil, notFound
 		}
-		return rd.fromImports(ctx, r, key, notFound)
+		sec, err := rd.fromImports(ctx, r, key, notFound)
+		if err == nil {
+			e.auditSecretRead(actor, sec)
+		}
+		return sec, err
 	}
 	if err != nil {
 		return nil, Internal("load secret", err)
@@ -459,6 +465,7 @@ func (s *SecretService) Get(ctx context.Context, actor Actor, in GetSecretInput)
 	if err != nil {
 		return nil, err
 	}
+	e.auditSecretRead(actor, &sec)
 	return &sec, nil
 }
 
@@ -538,6 +545,7 @@ func (s *SecretService) GetByID(ctx context.Context, actor Actor, id string) (*S
 	if err != nil {
 		return nil, err
 	}
+	e.auditSecretRead(actor, &sec)
 	return &sec, nil
 }
 

@@ -397,7 +397,10 @@ func (s *SecretService) Create(ctx context.Context, actor Actor, in CreateSecret
 		} else if !errors.Is(err, store.ErrNotFound) {
 			return Internal("load secret", err)
 		}
-		return w.insert(ctx, q, []*draft{d})
+		if err := w.insert(ctx, q, []*draft{d}); err != nil {
+			return err
+		}
+		return w.auditCreated(ctx, q, true, []*draft{d})
 	})
 	if err != nil {
 		return nil, err
@@ -454,7 +457,10 @@ func (s *SecretService) BatchCreate(ctx context.Context, actor Actor, in BatchCr
 			}
 			return BadRequest("Secrets already exist: %s", strings.Join(names, ", "))
 		}
-		return w.insert(ctx, q, drafts)
+		if err := w.insert(ctx, q, drafts); err != nil {
+			return err
+		}
+		return w.auditCreated(ctx, q, false, drafts)
 	})
 	if err != nil {
 		return nil, err
@@ -612,7 +618,10 @@ func (s *SecretService) update(ctx context.Context, actor Actor, sc SecretScope,
 				return err
 			}
 		}
-		return w.apply(ctx, q, ps)
+		if err := w.apply(ctx, q, ps); err != nil {
+			return err
+		}
+		return w.auditUpdated(ctx, q, single, ps)
 	})
 	if err != nil {
 		return nil, err
@@ -901,7 +910,7 @@ func (s *SecretService) del(ctx context.Context, actor Actor, sc SecretScope, re
 		if err := q.TouchFolders(ctx, []string{w.base.folder.ID}, w.now); err != nil {
 			return Internal("touch folders", err)
 		}
-		return nil
+		return w.auditDeleted(ctx, q, single, ps)
 	})
 	if err != nil {
 		return nil, err
@@ -1010,7 +1019,7 @@ func (s *SecretService) retag(ctx context.Context, actor Actor, in SecretTagsInp
 		if err := q.TouchFolders(ctx, []string{w.base.folder.ID}, w.now); err != nil {
 			return Internal("touch folders", err)
 		}
-		return nil
+		return w.auditUpdated(ctx, q, true, []*pending{p})
 	})
 	if err != nil {
 		return nil, err

@@ -93,6 +93,7 @@ func (s *TagService) List(ctx context.Context, actor Actor, ref ProjectRef) ([]*
 	for i := range rows {
 		out = append(out, tagFromRow(&rows[i]))
 	}
+	s.e.auditRead(actor, AuditEvent{Type: "get-tags", ProjectID: m.project.ID, Metadata: map[string]any{"numberOfTags": len(out)}})
 	return out, nil
 }
 
@@ -109,6 +110,7 @@ func (s *TagService) Get(ctx context.Context, actor Actor, ref ProjectRef, tagID
 	if err != nil {
 		return nil, Internal("load tag", err)
 	}
+	s.e.auditRead(actor, AuditEvent{Type: "get-tag", ProjectID: m.project.ID, Metadata: map[string]any{"tagId": row.ID, "slug": row.Slug}})
 	return tagFromRow(row), nil
 }
 
@@ -126,6 +128,7 @@ func (s *TagService) GetBySlug(ctx context.Context, actor Actor, ref ProjectRef,
 	if err != nil {
 		return nil, Internal("load tag", err)
 	}
+	s.e.auditRead(actor, AuditEvent{Type: "get-tag", ProjectID: m.project.ID, Metadata: map[string]any{"tagId": row.ID, "slug": row.Slug}})
 	return tagFromRow(row), nil
 }
 
@@ -162,7 +165,8 @@ func (s *TagService) Create(ctx context.Context, actor Actor, ref ProjectRef, in
 			}
 			return Internal("create tag", err)
 		}
-		return nil
+		return s.e.audit(ctx, q, actor, AuditEvent{Type: "create-tag", ProjectID: m.project.ID,
+			Metadata: map[string]any{"tagId": row.ID, "slug": row.Slug, "color": color}})
 	})
 	if err != nil {
 		return nil, err
@@ -217,7 +221,8 @@ func (s *TagService) Update(ctx context.Context, actor Actor, ref ProjectRef, ta
 		}
 		// Secrets carry their tags' slugs; drop anything cached about them.
 		q.Invalidate(topicProject, m.project.ID)
-		return nil
+		return s.e.audit(ctx, q, actor, AuditEvent{Type: "update-tag", ProjectID: m.project.ID,
+			Metadata: map[string]any{"tagId": row.ID, "slug": row.Slug, "color": row.Color}})
 	})
 	if err != nil {
 		return nil, err
@@ -246,7 +251,8 @@ func (s *TagService) Delete(ctx context.Context, actor Actor, ref ProjectRef, ta
 			return Internal("delete tag", err)
 		}
 		q.Invalidate(topicProject, m.project.ID)
-		return nil
+		return s.e.audit(ctx, q, actor, AuditEvent{Type: "delete-tag", ProjectID: m.project.ID,
+			Metadata: map[string]any{"tagId": row.ID, "slug": row.Slug}})
 	})
 	if err != nil {
 		return nil, err

@@ -22,6 +22,7 @@ func tokenAuthFromRow(r *store.AuthMethod) *TokenAuthConfig {
 // Attach configures token auth on an identity of the caller's organization.
 func (s *TokenAuthService) Attach(ctx context.Context, actor Actor, identityID string, in TokenSettings) (*TokenAuthConfig, error) {
 	row := &store.AuthMethod{Method: AuthMethodToken}
+	ctx = withMethodAudit(ctx, func(r *store.AuthMethod) AuditEvent { return tokenAuthConfigEvent("add-identity-token-auth", r) })
 	if err := s.e.attachMethod(ctx, actor, identityID, row, in); err != nil {
 		return nil, err
 	}
@@ -34,11 +35,13 @@ func (s *TokenAuthService) Get(ctx context.Context, actor Actor, identityID stri
 	if err != nil {
 		return nil, err
 	}
+	s.e.auditRead(actor, AuditEvent{Type: "get-identity-token-auth", Metadata: map[string]any{"identityId": row.IdentityID}})
 	return tokenAuthFromRow(row), nil
 }
 
 // Update changes the token settings of an identity's token auth.
 func (s *TokenAuthService) Update(ctx context.Context, actor Actor, identityID string, in TokenSettings) (*TokenAuthConfig, error) {
+	ctx = withMethodAudit(ctx, func(r *store.AuthMethod) AuditEvent { return tokenAuthConfigEvent("update-identity-token-auth", r) })
 	row, err := s.e.updateMethod(ctx, actor, identityID, AuthMethodToken, in, nil)
 	if err != nil {
 		return nil, err
@@ -49,6 +52,7 @@ func (s *TokenAuthService) Update(ctx context.Context, actor Actor, identityID s
 // Revoke removes token auth from an identity and revokes every token issued
 // through it; it returns the removed configuration.
 func (s *TokenAuthService) Revoke(ctx context.Context, actor Actor, identityID string) (*TokenAuthConfig, error) {
+	ctx = withMethodAudit(ctx, func(r *store.AuthMethod) AuditEvent { return tokenAuthConfigEvent("revoke-identity-token-auth", r) })
 	row, err := s.e.revokeMethod(ctx, actor, identityID, AuthMethodToken)
 	if err != nil {
 		return nil, err
@@ -101,7 +105,8 @@ func (s *TokenAuthService) CreateToken(ctx context.Context, actor Actor, identit
 			return err
 		}
 		out = &IssuedToken{LoginResult: *res, Token: accessTokenFromRow(row)}
-		return nil
+		return e.audit(ctx, q, actor, AuditEvent{Type: "create-token-identity-token-auth",
+			Metadata: map[string]any{"identityId": ident.ID, "identityAccessTokenId": row.ID, "name": name}})
 	})
 	if err != nil {
 		return nil, err
@@ -131,6 +136,7 @@ func (s *TokenAuthService) ListTokens(ctx context.Context, actor Actor, identity
 	for i := range rows {
 		out[i] = accessTokenFromRow(&rows[i])
 	}
+	e.auditRead(actor, AuditEvent{Type: "get-tokens-identity-token-auth", Metadata: map[string]any{"identityId": ident.ID}})
 	return out, nil
 }
 
@@ -168,6 +174,7 @@ func (s *TokenAuthService) GetToken(ctx context.Context, actor Actor, tokenID st
 	if err != nil {
 		return nil, err
 	}
+	s.e.auditRead(actor, AuditEvent{Type: "get-token-identity-token-auth", Metadata: map[string]any{"identityId": row.IdentityID, "tokenId": row.ID}})
 	t := accessTokenFromRow(row)
 	return &t, nil
 }
@@ -179,6 +186,7 @@ func (s *TokenAuthService) GetIdentityToken(ctx context.Context, actor Actor, id
 	if err != nil {
 		return nil, err
 	}
+	s.e.auditRead(actor, AuditEvent{Type: "get-token-identity-token-auth", Metadata: map[string]any{"identityId": row.IdentityID, "tokenId": row.ID}})
 	t := accessTokenFromRow(row)
 	return &t, nil
 }
@@ -195,8 +203,15 @@ func (s *TokenAuthService) UpdateToken(ctx context.Context, actor Actor, tokenID
 		if len(n) > maxTokenNameLen {
 			return nil, Invalid("name", "name must be at most %d characters", maxTokenNameLen)
 		}
-		if err := e.store.Write().SetAccessTokenName(ctx, row.ID, n, e.now()); err != nil {
-			return nil, Internal("rename token", err)
+		err := e.store.Tx(ctx, func(q store.Q) error {
+			if err := q.SetAccessTokenName(ctx, row.ID, n, e.now()); err != nil {
+				return Internal("rename token", err)
+			}
+			return e.audit(ctx, q, actor, AuditEvent{Type: "update-token-identity-token-auth",
+				Metadata: map[string]any{"identityId": row.IdentityID, "tokenId": row.ID, "name": n}})
+		})
+		if err != nil {
+			return nil, err
 		}
 		if row, err = e.store.Read().GetAccessToken(ctx, row.ID); err != nil {
 			return nil, Internal("load token", err)
@@ -212,5 +227,7 @@ func (s *TokenAuthService) RevokeToken(ctx context.Context, actor Actor, tokenID
 	if err != nil {
 		return err
 	}
+	ctx = withTxAudit(ctx, actor, AuditEvent{Type: "revoke-token-identity-token-auth",
+		Metadata: map[string]any{"identityId": row.IdentityID, "tokenId": row.ID}})
 	return s.e.revokeTokenIDs(ctx, []string{row.ID})
 }

@@ -352,8 +352,12 @@ func (e *Engine) RenewToken(ctx context.Context, accessToken string) (*LoginResu
 		if row.Principal != "" {
 			_ = json.Unmarshal([]byte(row.Principal), &principal)
 		}
-		res, err = e.signToken(row, ident.Name, principal, now)
-		return err
+		if res, err = e.signToken(row, ident.Name, principal, now); err != nil {
+			return err
+		}
+		return e.audit(ctx, q, identityActor(ctx, row.IdentityID, ident.Name, row.OrgID, row.AuthMethod, "", ""),
+			AuditEvent{Type: "renew-identity-access-token", OrgID: row.OrgID,
+				Metadata: map[string]any{"identityId": row.IdentityID, "identityAccessTokenId": row.ID}})
 	})
 	if err != nil {
 		return nil, err
@@ -371,6 +375,9 @@ func (e *Engine) RevokeToken(ctx context.Context, accessToken string) error {
 	if !c.IsIdentity() {
 		return BadRequest("Only identity access tokens can be revoked")
 	}
+	ctx = withTxAudit(ctx, identityActor(ctx, c.IdentityID, c.IdentityName, c.OrgID, c.AuthMethod, "", ""),
+		AuditEvent{Type: "revoke-identity-access-token", OrgID: c.OrgID,
+			Metadata: map[string]any{"identityId": c.IdentityID, "identityAccessTokenId": c.IdentityAccessTokenID}})
 	return e.revokeTokenIDs(ctx, []string{c.IdentityAccessTokenID})
 }
 
@@ -386,7 +393,7 @@ func (e *Engine) revokeTokenIDs(ctx context.Context, ids []string) error {
 		for _, id := range ids {
 			q.Invalidate(topicToken, id)
 		}
-		return nil
+		return e.auditFromCtx(ctx, q)
 	})
 }
 

@@ -145,6 +145,7 @@ func (s *UniversalAuthService) Attach(ctx context.Context, actor Actor, identity
 	}
 	clientID := uuid.NewString()
 	row := &store.AuthMethod{Method: AuthMethodUniversal, LookupKey: &clientID, Config: c.encode()}
+	ctx = withMethodAudit(ctx, func(r *store.AuthMethod) AuditEvent { return uaConfigEvent("add-identity-universal-auth", r) })
 	if err := s.e.attachMethod(ctx, actor, identityID, row, in.TokenSettings); err != nil {
 		return nil, err
 	}
@@ -157,11 +158,13 @@ func (s *UniversalAuthService) Get(ctx context.Context, actor Actor, identityID 
 	if err != nil {
 		return nil, err
 	}
+	s.e.auditRead(actor, AuditEvent{Type: "get-identity-universal-auth", Metadata: map[string]any{"identityId": row.IdentityID}})
 	return universalAuthFromRow(row), nil
 }
 
 // Update changes an identity's universal-auth configuration.
 func (s *UniversalAuthService) Update(ctx context.Context, actor Actor, identityID string, in UniversalAuthSettings) (*UniversalAuthConfig, error) {
+	ctx = withMethodAudit(ctx, func(r *store.AuthMethod) AuditEvent { return uaConfigEvent("update-identity-universal-auth", r) })
 	row, err := s.e.updateMethod(ctx, actor, identityID, AuthMethodUniversal, in.TokenSettings, func(row *store.AuthMethod) error {
 		c := decodeUAConfig(row.Config)
 		if err := in.apply(&c); err != nil {
@@ -179,6 +182,7 @@ func (s *UniversalAuthService) Update(ctx context.Context, actor Actor, identity
 // Revoke removes universal auth (and its client secrets and lockouts) from
 // an identity and revokes every token issued through it.
 func (s *UniversalAuthService) Revoke(ctx context.Context, actor Actor, identityID string) (*UniversalAuthConfig, error) {
+	ctx = withMethodAudit(ctx, func(r *store.AuthMethod) AuditEvent { return uaConfigEvent("revoke-identity-universal-auth", r) })
 	row, err := s.e.revokeMethod(ctx, actor, identityID, AuthMethodUniversal)
 	if err != nil {
 		return nil, err
@@ -259,7 +263,8 @@ func (s *UniversalAuthService) CreateClientSecret(ctx context.Context, actor Act
 		if err := q.Insert(ctx, row); err != nil {
 			return Internal("store client secret", err)
 		}
-		return nil
+		return e.audit(ctx, q, actor, AuditEvent{Type: "create-identity-universal-auth-client-secret",
+			Metadata: map[string]any{"identityId": method.IdentityID, "clientSecretId": row.ID}})
 	}); err != nil {
 		return nil, err
 	}
@@ -282,6 +287,7 @@ func (s *UniversalAuthService) ListClientSecrets(ctx context.Context, actor Acto
 	for i := range rows {
 		out[i] = clientSecretFromRow(&rows[i])
 	}
+	e.auditRead(actor, AuditEvent{Type: "get-identity-universal-auth-client-secret", Metadata: map[string]any{"identityId": method.IdentityID}})
 	return out, nil
 }
 
@@ -300,6 +306,8 @@ func (s *UniversalAuthService) GetClientSecret(ctx context.Context, actor Actor,
 		return nil, Internal("load client secret", err)
 	}
 	cs := clientSecretFromRow(row)
+	e.auditRead(actor, AuditEvent{Type: "get-identity-universal-auth-client-secret-by-id",
+		Metadata: map[string]any{"identityId": method.IdentityID, "clientSecretId": row.ID}})
 	return &cs, nil
 }
 
@@ -326,7 +334,8 @@ func (s *UniversalAuthService) RevokeClientSecret(ctx context.Context, actor Act
 		}
 		row.IsRevoked, row.UpdatedAt = true, now
 		out = clientSecretFromRow(row)
-		return nil
+		return e.audit(ctx, q, actor, AuditEvent{Type: "revoke-identity-universal-auth-client-secret",
+			Metadata: map[string]any{"identityId": method.IdentityID, "clientSecretId": row.ID}})
 	})
 	if err != nil {
 		return nil, err
@@ -352,7 +361,7 @@ func (s *UniversalAuthService) ClearLockouts(ctx context.Context, actor Actor, i
 		if err != nil {
 			return Internal("clear lockouts", err)
 		}
-		return nil
+		return e.audit(ctx, q, actor, AuditEvent{Type: "clear-identity-universal-auth-lockouts", Metadata: map[string]any{"identityId": ident.ID}})
 	})
 	return n, err
 }
@@ -364,6 +373,8 @@ type UniversalAuthLoginInput struct {
 	ClientSecret     string
 	OrganizationSlug string
 	IP               string
+	// UserAgent is the caller's User-Agent (recorded in the audit log).
+	UserAgent string
 }
 
 // Login exchanges a client id and secret for an access token.
@@ -464,9 +475,15 @@ func (s *UniversalAuthService) Login(ctx context.Context, in UniversalAuthLoginI
 		if err != nil {
 			return Internal("load identity", err)
 		}
-		res, _, err = e.issueToken(ctx, q, TokenIssue{IdentityID: ident.ID, IdentityName: ident.Name, OrgID: org.OrgID,
+		var tok *store.AccessToken
+		res, tok, err = e.issueToken(ctx, q, TokenIssue{IdentityID: ident.ID, IdentityName: ident.Name, OrgID: org.OrgID,
 			Method: method, ClientSecretID: cs.ID, IP: in.IP})
-		return err
+		if err != nil {
+			return err
+		}
+		return e.audit(ctx, q, identityActor(ctx, ident.ID, ident.Name, org.OrgID, AuthMethodUniversal, in.IP, in.UserAgent),
+			AuditEvent{Type: "login-identity-universal-auth", OrgID: org.OrgID, Metadata: map[string]any{"identityId": ident.ID,
+				"clientSecretId": cs.ID, "identityAccessTokenId": tok.ID, "identityUniversalAuthId": method.ID}})
 	})
 	if err != nil {
 		return nil, err

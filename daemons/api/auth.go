@@ -280,7 +280,7 @@ func (s *Server) universalAuthLogin(rq *request) (any, error) {
 		return nil, err
 	}
 	res, err := s.eng.UniversalAuth.Login(rq.ctx(), infisical.UniversalAuthLoginInput{ClientID: b.ClientID, ClientSecret: b.ClientSecret,
-		OrganizationSlug: firstNonEmpty(b.OrganizationSlug, b.SubOrganizationName), IP: rq.clientIP()})
+		OrganizationSlug: firstNonEmpty(b.OrganizationSlug, b.SubOrganizationName), IP: rq.clientIP(), UserAgent: rq.r.UserAgent()})
 	if err != nil {
 		return nil, err
 	}

@@ -100,6 +100,7 @@ type orgIdentityMembershipJSON struct {
 	LastLoginTime       *isoTime               `json:"lastLoginTime"`
 	Identity            identitySummary        `json:"identity"`
 	Metadata            []identityMetadataJSON `json:"metadata"`
+	CustomRole          *customOrgRoleJSON     `json:"customRole,omitempty"`
 }
 
 func toOrgIdentityMembership(o *infisical.OrgIdentity) orgIdentityMembershipJSON {
@@ -107,7 +108,7 @@ func toOrgIdentityMembership(o *infisical.OrgIdentity) orgIdentityMembershipJSON
 		CreatedAt: ts(o.CreatedAt), UpdatedAt: ts(o.UpdatedAt), LastLoginAuthMethod: o.LastLoginAuthMethod, LastLoginTime: tsp(o.LastLoginTime),
 		Identity: identitySummary{ID: o.Identity.ID, Name: o.Identity.Name, AuthMethods: nonNilStrings(o.Identity.AuthMethods),
 			AuthMethod: firstMethod(o.Identity.AuthMethods), HasDeleteProtection: o.Identity.HasDeleteProtection},
-		Metadata: []identityMetadataJSON{}}
+		Metadata: []identityMetadataJSON{}, CustomRole: toCustomOrgRole(o.CustomRole)}
 	for _, m := range o.Metadata {
 		out.Metadata = append(out.Metadata, identityMetadataJSON{ID: m.ID, Key: m.Key, Value: m.Value})
 	}

@@ -71,6 +71,12 @@ func (s *Server) handle(method, pattern string, auth authMode, tag, summary stri
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
+		if auth == authNone {
+			// The actor of an unauthenticated request (a login, a token
+			// renewal) is known only inside the engine; its audit event
+			// takes the caller's address and user agent from the context.
+			rq.r = r.WithContext(infisical.WithClientInfo(r.Context(), rq.clientIP(), r.UserAgent()))
+		}
 		if auth != authNone {
 			if err := rq.authenticate(auth); err != nil {
 				rq.fail(err)
@@ -142,6 +148,11 @@ func (rq *request) authenticate(mode authMode) error {
 	}
 	if mode&need == 0 {
 		return &infisical.Error{Kind: infisical.KindForbidden, Message: fmt.Sprintf("This endpoint does not accept %s credentials", actor.Type)}
+	}
+	// A user token from login, before select-organization, works only on
+	// routes marked authOrgless (users.go).
+	if actor.Type == infisical.ActorUser && actor.OrgID == "" && mode&authOrgless == 0 {
+		return errOrgRequired()
 	}
 	rq.actor = actor
 	return nil

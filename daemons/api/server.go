@@ -87,6 +87,7 @@ var aliases = []struct {
 	{"/api/v1/projects/slug/", "/api/_alias/project-by-slug/", 5},
 	{"/api/v1/workspace/environments/", "/api/_alias/environment-by-id/", 5},
 	{"/api/v2/workspace/identity-memberships/", "/api/_alias/identity-membership-by-id/", 5},
+	{"/api/v1/kms/keys/key-name/", "/api/_alias/kms-key-by-name/", 6},
 }
 
 func rewritePath(p string) string {

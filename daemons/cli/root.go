@@ -33,6 +33,8 @@ const DefaultDomain = "https://app.infisical.com"
 // the process's own (os.Stdout, os.Stderr, os.LookupEnv, a default client).
 type Options struct {
 	Stdout, Stderr io.Writer
+	// Stdin is read by prompts and passed to child processes (`run`).
+	Stdin io.Reader
 	// LookupEnv reads environment variables (tests pass a map).
 	LookupEnv func(string) (string, bool)
 	// HTTPClient is used by client commands (bootstrap, ...).
@@ -43,6 +45,7 @@ type Options struct {
 // the environment and the parsed global flags.
 type App struct {
 	Stdout, Stderr io.Writer
+	Stdin          io.Reader
 	LookupEnv      func(string) (string, bool)
 	HTTPClient     *http.Client
 
@@ -97,6 +100,9 @@ func NewApp(opt Options) *App {
 	}
 	if a.Stderr == nil {
 		a.Stderr = os.Stderr
+	}
+	if a.Stdin = opt.Stdin; a.Stdin == nil {
+		a.Stdin = os.Stdin
 	}
 	if a.LookupEnv == nil {
 		a.LookupEnv = os.LookupEnv

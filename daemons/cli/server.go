@@ -177,6 +177,10 @@ func resolveServerConfig(app *App, cmd *cobra.Command, fl serverFlags) (*serverC
 			return nil, err
 		}
 	}
+	// An HSM or AWS KMS root key needs no ENCRYPTION_KEY (kms.go).
+	if p, ok := kms.NormalizeProvider(app.env("ROOT_KEY_PROVIDER")); ok && p != kms.ProviderSoftware {
+		c.rootKeySource = p
+	}
 	if err := c.checkKeys(); err != nil {
 		return nil, err
 	}
@@ -199,7 +203,9 @@ func pick(flagSet bool, flagVal, envVal, def string) string {
 // variable and how to generate it; values never appear in the message.
 func (c *serverConfig) checkKeys() error {
 	var errs []error
-	if c.encryptionKey == "" && c.rootEncryptionKey == "" {
+	if c.rootKeySource == kms.ProviderHSM || c.rootKeySource == kms.ProviderAWSKMS {
+		// The provider checks its own settings when the server opens it.
+	} else if c.encryptionKey == "" && c.rootEncryptionKey == "" {
 		errs = append(errs, errors.New("ENCRYPTION_KEY (or ROOT_ENCRYPTION_KEY) is not set: generate one with "+
 			"`openssl rand -hex 16` for ENCRYPTION_KEY (32 characters) or `openssl rand -base64 32` for ROOT_ENCRYPTION_KEY"))
 	} else if err := (kms.SoftwareConfig{EncryptionKey: c.encryptionKey, RootEncryptionKey: c.rootEncryptionKey}).Validate(); err != nil {
@@ -282,7 +288,23 @@ func runServer(ctx context.Context, app *App, cmd *cobra.Command, fl serverFlags
 	}
 	defer ln.Close()
 
+	// Issuer endpoints of machine logins (AWS STS, Google, Entra ID) from
+	// INFISICAL_AUTH_* variables; see docs/auth.
+	issuers, err := infisical.AuthIssuersFromEnv(app.LookupEnv)
+	if err != nil {
+		return err
+	}
+	// Root key in an HSM or AWS KMS (ROOT_KEY_PROVIDER; kms.go).
+	rootKey, _, err := serverRootKey(ctx, app)
+	if err != nil {
+		return err
+	}
+	if rootKey != nil {
+		defer infisical.CloseRootKey(rootKey)
+	}
 	eng, err := infisical.Open(ctx, infisical.Config{
+		RootKey:           rootKey,
+		ExternalKMS:       externalKMSFromEnv(app),
 		DataDir:           cfg.dataDir,
 		DatabaseURL:       cfg.db,
 		EncryptionKey:     cfg.encryptionKey,
@@ -290,6 +312,7 @@ func runServer(ctx context.Context, app *App, cmd *cobra.Command, fl serverFlags
 		AuthSecret:        cfg.authSecret,
 		SiteURL:           cfg.siteURL,
 		Logger:            log,
+		AuthIssuers:       issuers,
 	})
 	if err != nil {
 		return fmt.Errorf("open engine: %w", err)

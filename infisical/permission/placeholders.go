@@ -1,14 +1,23 @@
 package permission
 
-import "strings"
+import (
+	"strconv"
+	"strings"
+)
 
 // Placeholders are the actor attributes that ABAC rules may reference as
 // {{identity.id}}, {{identity.username}} and {{identity.metadata.<key>}}
-// (whitespace inside the braces is allowed).
+// (whitespace inside the braces is allowed), and what a machine identity's
+// login proved as {{identity.auth.<path>}}, e.g.
+// {{identity.auth.oidc.claims.sub}} or {{identity.auth.kubernetes.namespace}}.
 type Placeholders struct {
 	IdentityID string
 	Username   string
 	Metadata   map[string]string
+	// Auth holds the login principal (nested maps decoded from JSON). A
+	// dotted path reaches a string, number or boolean leaf; anything else
+	// (a missing key, an object, a list) renders as the empty string.
+	Auth map[string]any
 }
 
 // Apply returns a deep copy of rules with every placeholder in condition
@@ -103,5 +112,86 @@ func (p Placeholders) resolve(name string) (string, bool) {
 	if key, ok := strings.CutPrefix(name, "identity.metadata."); ok && key != "" {
 		return p.Metadata[key], true
 	}
+	if path, ok := strings.CutPrefix(name, "identity.auth."); ok && path != "" {
+		return authLeaf(p.Auth, path), true
+	}
 	return "", false
+}
+
+// authLeaf walks a dotted path through nested maps and formats the leaf.
+func authLeaf(m map[string]any, path string) string {
+	var cur any = m
+	for _, part := range strings.Split(path, ".") {
+		obj, ok := cur.(map[string]any)
+		if !ok {
+			if sm, isStr := cur.(map[string]string); isStr {
+				v, found := sm[part]
+				if !found {
+					return ""
+				}
+				cur = v
+				continue
+			}
+			return ""
+		}
+		cur = obj[part]
+	}
+	switch v := cur.(type) {
+	case string:
+		return v
+	case bool:
+		return strconv.FormatBool(v)
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	case int:
+		return strconv.Itoa(v)
+	case int64:
+		return strconv.FormatInt(v, 10)
+	}
+	return ""
+}
+
+// HasPlaceholders reports whether any condition value of rules contains
+// "{{", so that callers load the actor's attributes only when needed.
+func HasPlaceholders(rules []Rule) bool {
+	for _, r := range rules {
+		for _, v := range r.Conditions {
+			if valueHasPlaceholder(v) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func valueHasPlaceholder(v any) bool {
+	switch x := v.(type) {
+	case string:
+		return strings.Contains(x, "{{")
+	case map[string]any:
+		for _, e := range x {
+			if valueHasPlaceholder(e) {
+				return true
+			}
+		}
+	case map[string]string:
+		for _, e := range x {
+			if strings.Contains(e, "{{") {
+				return true
+			}
+		}
+	case []any:
+		for _, e := range x {
+			if valueHasPlaceholder(e) {
+				return true
+			}
+		}
+	case []string:
+		for _, e := range x {
+			if strings.Contains(e, "{{") {
+				return true
+			}
+		}
+	}
+	return false
 }
