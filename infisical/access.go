@@ -125,6 +125,17 @@ func (e *Engine) loadRules(ctx context.Context, actor Actor, p *store.Project, n
 	if err != nil {
 		return nil, until, Internal("load organization role", err)
 	}
+	if orgRole != permission.RoleAdmin && actorType == store.ActorUser {
+		groupRoles, err := q.GroupOrgRolesOfUser(ctx, p.OrgID, actor.ID)
+		if err != nil {
+			return nil, until, Internal("load group roles", err)
+		}
+		for _, r := range groupRoles {
+			if r == permission.RoleAdmin {
+				orgRole = r
+			}
+		}
+	}
 	if orgRole == permission.RoleAdmin {
 		admin, _ := permission.BuiltinProjectRole(permission.RoleAdmin)
 		return [][]permission.Rule{admin}, until, nil
@@ -353,7 +364,36 @@ func (e *Engine) orgRole(ctx context.Context, actor Actor, orgID string) (string
 	if err != nil {
 		return "", Internal("load organization role", err)
 	}
+	if typ == store.ActorUser && role != permission.RoleAdmin {
+		// A user also holds the organization roles of its groups; the admin
+		// role counts wherever it comes from.
+		groupRoles, err := e.store.Read().GroupOrgRolesOfUser(ctx, orgID, actor.ID)
+		if err != nil {
+			return "", Internal("load group roles", err)
+		}
+		for _, r := range groupRoles {
+			if r == permission.RoleAdmin {
+				return permission.RoleAdmin, nil
+			}
+		}
+	}
 	return role, nil
+}
+
+// orgRoleRulesOf returns the rules of an organization role slug held by a
+// member (nothing for a custom role that no longer exists).
+func (e *Engine) orgRoleRulesOf(ctx context.Context, orgID, role string) ([]permission.Rule, error) {
+	if rules, ok := permission.BuiltinOrgRole(role); ok {
+		return rules, nil
+	}
+	if e.customOrgRoleRules == nil {
+		return nil, nil
+	}
+	rules, err := e.customOrgRoleRules(ctx, orgID, role)
+	if IsNotFound(err) {
+		return nil, nil
+	}
+	return rules, err
 }
 
 // orgPermissions returns the compiled org-level permissions of actor.
@@ -365,14 +405,26 @@ func (e *Engine) orgPermissions(ctx context.Context, actor Actor, orgID string) 
 	if err != nil {
 		return nil, err
 	}
-	rules, ok := permission.BuiltinOrgRole(role)
-	if !ok && e.customOrgRoleRules != nil {
-		rules, err = e.customOrgRoleRules(ctx, orgID, role)
+	rules, err := e.orgRoleRulesOf(ctx, orgID, role)
+	if err != nil {
+		return nil, err
+	}
+	lists := [][]permission.Rule{rules}
+	if actor.Type == ActorUser && role != permission.RoleAdmin {
+		// The union with the organization roles of the user's groups.
+		groupRoles, err := e.store.Read().GroupOrgRolesOfUser(ctx, orgID, actor.ID)
 		if err != nil {
-			return nil, err
+			return nil, Internal("load group roles", err)
+		}
+		for _, r := range groupRoles {
+			gr, err := e.orgRoleRulesOf(ctx, orgID, r)
+			if err != nil {
+				return nil, err
+			}
+			lists = append(lists, gr)
 		}
 	}
-	set, err := permission.Compile(rules)
+	set, err := permission.Compile(lists...)
 	if err != nil {
 		return nil, Internal("compile org permissions", err)
 	}

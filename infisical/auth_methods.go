@@ -497,16 +497,19 @@ func (s *AuthMethodService) Login(ctx context.Context, in MachineLogin) (*LoginR
 	if err != nil {
 		return nil, loginRefusal(e, m, identityID, err)
 	}
+	// Reads happen before the write transaction so that it holds the
+	// (SQLite: single) writer only for the token row and the audit event;
+	// a membership removed meanwhile is caught when the token is used.
+	mem, err := e.loginOrg(ctx, q, identityID, in.OrganizationSlug)
+	if err != nil {
+		return nil, err
+	}
+	ident, err := q.GetIdentity(ctx, identityID)
+	if err != nil {
+		return nil, Internal("load identity", err)
+	}
 	var res *LoginResult
 	err = e.store.Tx(ctx, func(q store.Q) error {
-		mem, err := e.loginOrg(ctx, q, identityID, in.OrganizationSlug)
-		if err != nil {
-			return err
-		}
-		ident, err := q.GetIdentity(ctx, identityID)
-		if err != nil {
-			return Internal("load identity", err)
-		}
 		r, tok, err := e.issueToken(ctx, q, TokenIssue{IdentityID: ident.ID, IdentityName: ident.Name, OrgID: mem.OrgID,
 			Method: row, Principal: proof.identityAuth, IP: in.IP})
 		if err != nil {

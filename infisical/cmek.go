@@ -129,7 +129,7 @@ func (s *CmekService) Create(ctx context.Context, actor Actor, in CreateCmekInpu
 		}
 	case kms.UsageSignVerify:
 		if !kms.IsSigningKeySpec(alg) {
-			return nil, Invalid("encryptionAlgorithm", "encryptionAlgorithm must be a valid asymmetric sign-verify algorithm. Valid options are: %s", strings.Join(kms.SigningKeySpecs, ", "))
+			return nil, Invalid("encryptionAlgorithm", "encryptionAlgorithm must be a valid asymmetric sign-verify algorithm. Valid options are: %s", strings.Join(kms.SigningKeySpecs(), ", "))
 		}
 	default:
 		return nil, Invalid("keyUsage", "keyUsage must be '%s' or '%s'", kms.UsageEncryptDecrypt, kms.UsageSignVerify)

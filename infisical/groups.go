@@ -313,6 +313,11 @@ func (s *GroupService) Update(ctx context.Context, actor Actor, id string, in Up
 			}
 			return Internal("update group", err)
 		}
+		if upd.Role != g.Role {
+			// A group's organization role is its members' too, and the
+			// admin role reaches every project.
+			q.Invalidate(topicAccess, "")
+		}
 		return e.audit(ctx, q, actor, AuditEvent{Type: "update-group", OrgID: g.OrgID, Metadata: map[string]any{
 			"groupId": g.ID, "name": upd.Name, "slug": upd.Slug, "role": upd.Role}})
 	})
@@ -348,6 +353,9 @@ func (s *GroupService) Delete(ctx context.Context, actor Actor, id string) (*Gro
 		}
 		for _, pid := range projects {
 			q.Invalidate(topicAccess, pid)
+		}
+		if g.Role == permission.RoleAdmin {
+			q.Invalidate(topicAccess, "")
 		}
 		// Members cascade from the group row.
 		if err := q.Delete(ctx, g); err != nil {
@@ -468,6 +476,9 @@ func (s *GroupService) membershipChange(ctx context.Context, actor Actor, id, us
 		}
 		for _, pid := range projects {
 			q.Invalidate(topicAccess, pid)
+		}
+		if g.Role == permission.RoleAdmin {
+			q.Invalidate(topicAccess, "")
 		}
 		typ := "add-user-to-group"
 		if !add {

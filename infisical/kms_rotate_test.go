@@ -1,7 +1,6 @@
 package infisical_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -267,7 +266,5 @@ func TestRootRotationEngineAPI(t *testing.T) {
 		}
 		restarted := mustOpenEngine(t, dsn, nil, enginetest.TestEncryptionKey)
 		w.check(restarted, "restarted")
-		var blob bytes.Buffer
-		_ = blob
 	})
 }

@@ -395,13 +395,42 @@ func TestGroupUnion(t *testing.T) {
 		if devRead(alice) || !prodRead(alice) {
 			t.Fatal("deleting a group did not remove exactly its access")
 		}
+		// A group's organization role is its members' too; the admin role
+		// (administer every project) included.
+		admins, err := f.eng.Groups.Create(ctx, f.admin, infisical.CreateGroupInput{Name: "Admins", Role: "admin"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		carol := f.user("carol")
+		orgCan := func(a infisical.Actor, action, subject string) bool {
+			rules, err := f.eng.Roles.OrgPermissions(ctx, a, f.org.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return permission.MustCompile(rules).Can(action, subject, nil)
+		}
+		if f.set(carol).Can("delete", "workspace", nil) || orgCan(carol, "create", "identity") {
+			t.Fatal("carol is an admin before joining the admins group")
+		}
+		if _, err := f.eng.Groups.AddUser(ctx, f.admin, admins.ID, "carol"); err != nil {
+			t.Fatal(err)
+		}
+		if !f.set(carol).Can("delete", "workspace", nil) || !orgCan(carol, "create", "identity") {
+			t.Fatal("the admin org role of a group does not reach its member")
+		}
+		if _, err := f.eng.Groups.RemoveUser(ctx, f.admin, admins.ID, "carol"); err != nil {
+			t.Fatal(err)
+		}
+		if f.set(carol).Can("delete", "workspace", nil) || orgCan(carol, "create", "identity") {
+			t.Fatal("carol keeps admin after leaving the group")
+		}
 		// Identities do not belong to groups: their access is unaffected.
 		users, total, err := f.eng.Groups.ListUsers(ctx, f.admin, ops.ID, infisical.ListGroupUsersInput{Filter: "existingMembers", Limit: 10})
 		if err != nil || total != 2 || len(users) != 2 || !users[0].IsPartOfGroup || users[0].Username != "alice" {
 			t.Fatalf("group users: %v %d %+v", err, total, users)
 		}
 		users, total, err = f.eng.Groups.ListUsers(ctx, f.admin, ops.ID, infisical.ListGroupUsersInput{Filter: "nonMembers", Limit: 10})
-		if err != nil || total != 0 || len(users) != 0 {
+		if err != nil || total != 1 || len(users) != 1 || users[0].Username != "carol" || users[0].IsPartOfGroup {
 			t.Fatalf("non-members: %v %d %+v", err, total, users)
 		}
 	})

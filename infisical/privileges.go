@@ -87,14 +87,16 @@ func privilegeFromRow(r *store.AdditionalPrivilege) (*Privilege, error) {
 		Permissions: rules, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}, nil
 }
 
-// privilegeScope resolves the project, checks action on the identity and
-// loads the identity's membership in the project.
+// privilegeScope is the resolved target of a privilege operation: the
+// project, the caller's permissions in it and the identity's membership.
 type privilegeScope struct {
 	meta       *projectMeta
 	set        *permission.Set
 	membership *store.ProjectMembership
 }
 
+// privilegeScopeOf resolves the project, checks action on the identity and
+// loads the identity's membership in the project.
 func (e *Engine) privilegeScopeOf(ctx context.Context, actor Actor, ref ProjectRef, identityID, action string) (*privilegeScope, error) {
 	if actor.Type == ActorService {
 		return nil, Forbidden("Service tokens cannot manage privileges")

@@ -697,7 +697,7 @@ func (e *Engine) customOrgRoleRulesBySlug(ctx context.Context, orgID, slug strin
 	return r.Permissions, nil
 }
 
-// CustomOrgRoles maps the custom organization role slugs among slugs to
+// customOrgRoles maps the custom organization role slugs among slugs to
 // their roles (for the roleId / customRole fields of membership rows, which
 // store the slug). Built-in slugs and unknown ones are skipped.
 func (e *Engine) customOrgRoles(ctx context.Context, q store.Q, orgID string, slugs []string) (map[string]*OrgRole, error) {

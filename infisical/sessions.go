@@ -89,6 +89,10 @@ func (e *Engine) onAccountEvent(ev store.Event) {
 		e.accounts.sessions.bump(ev.Key)
 	case topicServiceToken:
 		e.accounts.svcTokens.bump(ev.Key)
+	case topicProject:
+		// A deleted project takes its service tokens along (the rows
+		// cascade); project changes are rare, so drop every cached token.
+		e.accounts.svcTokens.bump("")
 	case topicAll:
 		e.accounts.sessions.bump("")
 		e.accounts.svcTokens.bump("")

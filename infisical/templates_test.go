@@ -28,10 +28,10 @@ func TestProjectTemplates(t *testing.T) {
 		in := infisical.TemplateInput{Name: "service", Type: "secret-manager",
 			Roles: []infisical.TemplateRole{{Name: "Deployer", Slug: "deployer", Permissions: []permission.Rule{
 				{Subject: "secrets", Action: []string{"read"}, Conditions: map[string]any{"environment": "production"}}}}},
-			Environments: []infisical.TemplateEnvironment{{Name: "Production", Slug: "production", Position: 2}, {Name: "Testing", Slug: "testing", Position: 1}},
-			Users:        []infisical.TemplateUser{{Username: "Dana", Roles: []string{"viewer"}}, {Username: "gone", Roles: []string{"viewer"}}},
-			Groups:       []infisical.TemplateGroup{{GroupSlug: "ops-team", Roles: []string{"member"}}},
-			Identities:   []infisical.TemplateIdentity{{IdentityID: ci.ID, Roles: []string{"deployer"}}},
+			Environments:             []infisical.TemplateEnvironment{{Name: "Production", Slug: "production", Position: 2}, {Name: "Testing", Slug: "testing", Position: 1}},
+			Users:                    []infisical.TemplateUser{{Username: "Dana", Roles: []string{"viewer"}}, {Username: "gone", Roles: []string{"viewer"}}},
+			Groups:                   []infisical.TemplateGroup{{GroupSlug: "ops-team", Roles: []string{"member"}}},
+			Identities:               []infisical.TemplateIdentity{{IdentityID: ci.ID, Roles: []string{"deployer"}}},
 			ProjectManagedIdentities: []infisical.TemplateManagedIdentity{{Name: "robot", Roles: []string{"no-access"}}},
 		}
 		tmpl, err := f.eng.Templates.Create(ctx, f.admin, in)
@@ -65,7 +65,9 @@ func TestProjectTemplates(t *testing.T) {
 			{"position gap", bad(func(c *infisical.TemplateInput) {
 				c.Environments = []infisical.TemplateEnvironment{{Name: "A", Slug: "a", Position: 1}, {Name: "B", Slug: "b", Position: 3}}
 			}), infisical.KindValidation},
-			{"unknown role ref", bad(func(c *infisical.TemplateInput) { c.Users = []infisical.TemplateUser{{Username: "x", Roles: []string{"ghost"}}} }), infisical.KindValidation},
+			{"unknown role ref", bad(func(c *infisical.TemplateInput) {
+				c.Users = []infisical.TemplateUser{{Username: "x", Roles: []string{"ghost"}}}
+			}), infisical.KindValidation},
 			{"identity of nobody", bad(func(c *infisical.TemplateInput) {
 				c.Identities = []infisical.TemplateIdentity{{IdentityID: "00000000-0000-4000-8000-000000000000", Roles: []string{"viewer"}}}
 			}), infisical.KindNotFound},

@@ -43,7 +43,7 @@ func BenchmarkAESGCM(b *testing.B) {
 func BenchmarkSigning(b *testing.B) {
 	msg := make([]byte, 1024)
 	_, _ = rand.Read(msg)
-	for _, spec := range SigningKeySpecs {
+	for _, spec := range SigningKeySpecs() {
 		der, err := GenerateSigningKey(spec)
 		if err != nil {
 			b.Fatal(err)

@@ -25,7 +25,7 @@ const (
 )
 
 // SigningKeySpecs lists the supported asymmetric key specs.
-var SigningKeySpecs = []string{RSA2048, RSA4096, ECCNistP256, ECCNistP384}
+func SigningKeySpecs() []string { return []string{RSA2048, RSA4096, ECCNistP256, ECCNistP384} }
 
 // NormalizeKeySpec maps the accepted spellings of a key algorithm to its
 // canonical wire name ("RSA_4096" → "rsa-4096", "AES-256-GCM" →

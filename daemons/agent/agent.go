@@ -40,6 +40,10 @@ type Options struct {
 	MinPollingInterval time.Duration
 	// Endpoints overrides the cloud metadata services (tests).
 	Endpoints Endpoints
+	// Ready, when set, is called once the agent holds a token and every
+	// template has been rendered once (not with exit-after-auth). The CLI
+	// uses it to release start-up memory.
+	Ready func()
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 }
@@ -204,6 +208,23 @@ func (a *Agent) Run(ctx context.Context) error {
 		return result
 	}
 
+	if a.opt.Ready != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := a.tokens.wait(runCtx); err != nil {
+				return
+			}
+			for range a.cfg.Templates {
+				select {
+				case <-firstDone:
+				case <-runCtx.Done():
+					return
+				}
+			}
+			a.opt.Ready()
+		}()
+	}
 	<-runCtx.Done()
 	cancel()
 	wg.Wait()

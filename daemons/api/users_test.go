@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
@@ -314,5 +315,31 @@ func TestUsersSecretsHTTP(t *testing.T) {
 			t.Fatalf("bob's personal secret %v", got)
 		}
 		ts.usrStatus(404, "GET", "/api/v3/secrets/raw/API_KEY?workspaceId="+pid+"&environment=dev&type=personal", carol, nil)
+
+		// Every step was audited, and no audit entry holds a credential.
+		var rows []struct {
+			EventType string `bun:"event_type"`
+			ActorType string `bun:"actor_type"`
+			Meta      string `bun:"event_metadata"`
+			Actor     string `bun:"actor_metadata"`
+		}
+		if err := ts.eng.Store().DB().NewSelect().Table("audit_logs").Column("event_type", "actor_type", "event_metadata", "actor_metadata").
+			Scan(context.Background(), &rows); err != nil {
+			t.Fatal(err)
+		}
+		seen := map[string]int{}
+		for _, r := range rows {
+			seen[r.EventType]++
+			for _, secret := range []string{"bob-password", "carol-password", "correct-horse-battery", bob, carol, admin} {
+				if strings.Contains(r.Meta+r.Actor, secret) {
+					t.Fatalf("audit entry %s holds a credential: %s %s", r.EventType, r.Meta, r.Actor)
+				}
+			}
+		}
+		for ev, n := range map[string]int{"user-login": 3, "select-organization": 3, "invite-org-member": 2, "user-signup": 2} {
+			if seen[ev] != n {
+				t.Fatalf("%d %s events, want %d (%v)", seen[ev], ev, n, seen)
+			}
+		}
 	})
 }

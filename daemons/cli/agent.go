@@ -51,6 +51,7 @@ func newAgentCommand(app *App) *cobra.Command {
 				Stdout:     app.Stdout,
 				Stderr:     app.Stderr,
 				Address:    fallback,
+				Ready:      releaseStartupMemory,
 			})
 			if err != nil {
 				return err

@@ -73,6 +73,18 @@ func TestAgentCommand(t *testing.T) {
 		if strings.Contains(r.stderr, e.secret) {
 			t.Fatal("the agent logged the client secret")
 		}
+
+		// Without infisical.address the agent uses INFISICAL_API_URL
+		// (not Infisical Cloud).
+		e.updateSecret("dev", "/", "DB_URL", "postgres://other")
+		raw, _ = os.ReadFile(cfg)
+		os.WriteFile(cfg, bytes.Replace(raw, []byte("  address: "+e.url+"\n"), nil, 1), 0o600)
+		if r := runCLI(t, map[string]string{"INFISICAL_API_URL": e.url}, "agent", "--config", cfg); r.code != 0 {
+			t.Fatalf("agent with INFISICAL_API_URL: exit %d\n%s", r.code, r.stderr)
+		}
+		if got, _ := os.ReadFile(filepath.Join(dir, "app.env")); string(got) != "DB_URL=postgres://other\n" {
+			t.Fatalf("app.env = %q", got)
+		}
 	})
 	bad := filepath.Join(t.TempDir(), "bad.yaml")
 	os.WriteFile(bad, []byte("auth:\n  type: magic\n"), 0o600)
@@ -84,8 +96,8 @@ func TestAgentCommand(t *testing.T) {
 	}
 }
 
-// procStatus reads fields (kB) of /proc/<pid>/status.
-func procStatus(pid int, fields ...string) (map[string]int, error) {
+// agentProcStatus reads fields (kB) of /proc/<pid>/status.
+func agentProcStatus(pid int, fields ...string) (map[string]int, error) {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return nil, err
@@ -118,7 +130,7 @@ func TestAgentIdleRSS(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("reads /proc")
 	}
-	bin := buildBinary(t)
+	bin := scanAgentBinary(t)
 	e := newAPIEnv(t, enginetest.SQLite)
 	for i := 0; i < 25; i++ {
 		e.createSecret("dev", "/", fmt.Sprintf("SECRET_%02d", i), fmt.Sprintf("value-%02d", i), nil)
@@ -157,7 +169,7 @@ func TestAgentIdleRSS(t *testing.T) {
 	}
 	// Idle: a few 1 s polls, each answered 304 by the server.
 	time.Sleep(5 * time.Second)
-	st, err := procStatus(cmd.Process.Pid, "VmRSS", "VmHWM", "RssAnon", "RssFile")
+	st, err := agentProcStatus(cmd.Process.Pid, "VmRSS", "VmHWM", "RssAnon", "RssFile")
 	if err != nil {
 		t.Fatal(err)
 	}

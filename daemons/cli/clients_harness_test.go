@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/infisical-go/engine/daemons/api"
+	"github.com/infisical-go/engine/infisical"
 	"github.com/infisical-go/engine/infisical/enginetest"
 )
 
@@ -40,9 +41,9 @@ type apiEnv struct {
 	configDir  string
 }
 
-func newAPIEnv(t testing.TB, b enginetest.Backend) *apiEnv {
+func newAPIEnv(t testing.TB, b enginetest.Backend, mod ...func(*infisical.Config)) *apiEnv {
 	t.Helper()
-	eng := enginetest.Open(t, b)
+	eng := enginetest.Open(t, b, mod...)
 	h, err := api.New(eng, api.Config{})
 	if err != nil {
 		t.Fatal(err)

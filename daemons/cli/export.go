@@ -102,6 +102,10 @@ func runExport(app *App, cmd *cobra.Command, fl *exportFlags) error {
 		return err
 	}
 	path, err := resolveOutputPath(fl.outputFile, format)
+	if fl.template != "" {
+		// A rendered template has no format: the file is written as named.
+		path, err = filepath.Abs(fl.outputFile)
+	}
 	if err != nil {
 		return err
 	}

@@ -147,9 +147,9 @@ func TestScanCommand(t *testing.T) {
 	}
 }
 
-// buildBinary builds the infisical binary for tests that run it as a
+// scanAgentBinary builds the infisical binary for tests that run it as a
 // process.
-func buildBinary(t *testing.T) string {
+func scanAgentBinary(t *testing.T) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds the binary")
@@ -167,7 +167,7 @@ func buildBinary(t *testing.T) string {
 // commits: a staged key blocks the commit, a clean change goes through,
 // and hooks.infisical-scan=false turns the check off.
 func TestPreCommitHookBlocksLeaks(t *testing.T) {
-	bin := buildBinary(t)
+	bin := scanAgentBinary(t)
 	dir := scanRepo(t)
 	scanWrite(t, dir, "README.md", "hello\n")
 	scanGit(t, dir, "add", "-A")

@@ -342,17 +342,20 @@ func (a *App) resolveTarget(ctx context.Context, cmd *cobra.Command, sf *secretF
 	}
 
 	envFromToken := ""
-	if cred.kind == tokenService && t.projectID == "" {
+	if cred.kind == tokenService && (t.projectID == "" || !changed("env")) {
 		det, err := a.serviceTokenDetails(ctx, t)
 		if err != nil {
 			return nil, err
 		}
-		if det != nil {
-			t.projectID = det.Workspace
+		switch {
+		case det != nil:
+			if t.projectID == "" {
+				t.projectID = det.Workspace
+			}
 			if len(det.Scopes) == 1 {
 				envFromToken = det.Scopes[0].Environment
 			}
-		} else {
+		case t.projectID == "":
 			// Offline and never seen: the cache is keyed by the token.
 			t.cacheScope = cred.identity
 		}

@@ -224,3 +224,13 @@ func (q Q) ProjectGroupMembership(ctx context.Context, projectID, groupID string
 	}
 	return &out, nil
 }
+
+// GroupOrgRolesOfUser lists the organization roles of the groups of orgID
+// the user belongs to (distinct slugs).
+func (q Q) GroupOrgRolesOfUser(ctx context.Context, orgID, userID string) ([]string, error) {
+	var roles []string
+	err := q.db.NewSelect().TableExpr("org_groups AS g").ColumnExpr("DISTINCT g.role").
+		Join("JOIN group_members AS gm ON gm.group_id = g.id").
+		Where("g.org_id = ? AND gm.user_id = ?", orgID, userID).OrderExpr("g.role ASC").Scan(ctx, &roles)
+	return roles, classify(err)
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -81,13 +82,20 @@ func TestMigrationsIdempotent(t *testing.T) {
 		for err := range errs {
 			t.Fatalf("concurrent open: %v", err)
 		}
-		s := openStore(t, dsn)
-		var n int
-		if err := s.DB().NewSelect().Table("bun_migrations").ColumnExpr("count(*)").Scan(context.Background(), &n); err != nil {
-			t.Fatal(err)
+		count := func() int {
+			s := openStore(t, dsn)
+			var n int
+			if err := s.DB().NewSelect().Table("bun_migrations").ColumnExpr("count(*)").Scan(context.Background(), &n); err != nil {
+				t.Fatal(err)
+			}
+			return n
 		}
-		if n != 1 {
-			t.Fatalf("bun_migrations has %d rows, want 1", n)
+		files, _ := filepath.Glob("2*_*.go")
+		if n := count(); n != len(files) || n == 0 {
+			t.Fatalf("bun_migrations has %d rows, want one per migration file (%d)", n, len(files))
+		}
+		if n := count(); n != len(files) {
+			t.Fatalf("reopening changed bun_migrations to %d rows", n)
 		}
 	})
 }

@@ -75,7 +75,8 @@ type CredentialOptions struct {
 
 	// Overrides of the metadata services, for tests and unusual networks:
 	// GCPMetadataURL defaults to http://metadata.google.internal (or
-	// GCE_METADATA_HOST), AzureIMDSURL to http://169.254.169.254.
+	// http://$GCE_METADATA_HOST), AzureIMDSURL to http://169.254.169.254
+	// (or $AZURE_POD_IDENTITY_AUTHORITY_HOST), as in Google's and Azure's SDKs.
 	GCPMetadataURL, AzureIMDSURL string
 	// Now is the clock used to sign JWTs (default time.Now).
 	Now func() time.Time
@@ -248,7 +249,12 @@ func parseRSAPrivateKey(pemBytes []byte) (*rsa.PrivateKey, error) {
 // identity token for resource (clientID selects a user-assigned identity).
 func AzureIMDSToken(ctx context.Context, hc *http.Client, imdsURL, resource, clientID string) (string, error) {
 	if imdsURL == "" {
-		imdsURL = defaultAzureIMDSURL
+		// The Azure SDK's override of the IMDS host (pod identity).
+		if h := os.Getenv("AZURE_POD_IDENTITY_AUTHORITY_HOST"); h != "" {
+			imdsURL = h
+		} else {
+			imdsURL = defaultAzureIMDSURL
+		}
 	}
 	if resource == "" {
 		resource = DefaultAzureResource

@@ -14,13 +14,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"regexp"
 	"sort"
 	"strings"
 	"sync"
 
 	toml "github.com/pelletier/go-toml/v2"
 	"github.com/zricethezav/gitleaks/v8/config"
+	"github.com/zricethezav/gitleaks/v8/regexp"
 )
 
 // Names Infisical's CLI uses for the scan configuration.
@@ -214,12 +214,12 @@ func parse(raw []byte, path string, depth int) (config.Config, error) {
 			Entropy: fr.Entropy, SkipReport: fr.SkipReport, Tags: append([]string{}, fr.Tags...)}
 		var err error
 		if fr.Regex != "" {
-			if r.Regex, err = regexp.Compile(fr.Regex); err != nil {
+			if r.Regex, err = compileRegex(fr.Regex); err != nil {
 				return fail(field+".regex", err)
 			}
 		}
 		if fr.Path != "" {
-			if r.Path, err = regexp.Compile(fr.Path); err != nil {
+			if r.Path, err = compileRegex(fr.Path); err != nil {
 				return fail(field+".path", err)
 			}
 		}
@@ -335,14 +335,14 @@ func translateAllowlist(fa fileAllowlist) (*config.Allowlist, error) {
 		return nil, fmt.Errorf("regexTarget %q: want match or line", fa.RegexTarget)
 	}
 	for _, p := range fa.Paths {
-		re, err := regexp.Compile(p)
+		re, err := compileRegex(p)
 		if err != nil {
 			return nil, fmt.Errorf("paths: %w", err)
 		}
 		a.Paths = append(a.Paths, re)
 	}
 	for _, p := range fa.Regexes {
-		re, err := regexp.Compile(p)
+		re, err := compileRegex(p)
 		if err != nil {
 			return nil, fmt.Errorf("regexes: %w", err)
 		}
@@ -401,4 +401,16 @@ func extend(c *config.Config, base config.Config) {
 	}
 	c.Allowlists = append(c.Allowlists, base.Allowlists...)
 	sort.Strings(c.OrderedRules)
+}
+
+// compileRegex compiles a pattern with the regular-expression engine
+// gitleaks was built with (Go's regexp, or RE2 with the gore2regex build
+// tag), turning its MustCompile panic into an error.
+func compileRegex(pattern string) (re *regexp.Regexp, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			re, err = nil, fmt.Errorf("invalid regular expression %q: %v", pattern, r)
+		}
+	}()
+	return regexp.MustCompile(pattern), nil
 }

@@ -112,20 +112,18 @@ func Scan(ctx context.Context, cfg config.Config, opt Options) (*Result, error) 
 		d.MaxDecodeDepth = opt.MaxDecodeDepth
 	}
 
-	if opt.Mode != ModePipe {
-		st, err := os.Stat(opt.Source)
-		if err != nil {
-			return nil, fmt.Errorf("scan source: %w", err)
-		}
-		if opt.Mode != ModeDir && !st.IsDir() {
-			return nil, fmt.Errorf("scan source %s: not a directory (use --no-git to scan a file)", opt.Source)
-		}
-		if st.IsDir() {
-			ignore := filepath.Join(opt.Source, IgnoreFileName)
-			if ist, err := os.Stat(ignore); err == nil && ist.Mode().IsRegular() {
-				if err := d.AddGitleaksIgnore(ignore); err != nil {
-					return nil, fmt.Errorf("read %s: %w", ignore, err)
-				}
+	st, err := os.Stat(opt.Source)
+	if err != nil && opt.Mode != ModePipe {
+		return nil, fmt.Errorf("scan source: %w", err)
+	}
+	if err == nil && opt.Mode != ModeDir && opt.Mode != ModePipe && !st.IsDir() {
+		return nil, fmt.Errorf("scan source %s: not a directory (use --no-git to scan a file)", opt.Source)
+	}
+	if err == nil && st.IsDir() {
+		ignore := filepath.Join(opt.Source, IgnoreFileName)
+		if ist, err := os.Stat(ignore); err == nil && ist.Mode().IsRegular() {
+			if err := d.AddGitleaksIgnore(ignore); err != nil {
+				return nil, fmt.Errorf("read %s: %w", ignore, err)
 			}
 		}
 	}

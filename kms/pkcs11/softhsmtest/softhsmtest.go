@@ -124,3 +124,53 @@ func trimLabel(s string) string {
 func (tok *Token) Config(keyLabel string) pkcs11.Config {
 	return pkcs11.Config{LibPath: tok.LibPath, PIN: tok.PIN, Slot: tok.Slot, KeyLabel: keyLabel}
 }
+
+// KeyAttrs are the protection attributes of a secret key on the token.
+type KeyAttrs struct {
+	Token, Private, Sensitive, Extractable bool
+}
+
+// KeyAttributes reads the attributes of the secret key labelled label. Call
+// it while no provider has the library open (it initialises and finalises
+// the library itself).
+func (tok *Token) KeyAttributes(t testing.TB, label string) KeyAttrs {
+	t.Helper()
+	c := p11.New(tok.LibPath)
+	if c == nil {
+		t.Fatalf("cannot load %s", tok.LibPath)
+	}
+	defer c.Destroy()
+	if err := c.Initialize(); err != nil {
+		t.Fatal(err)
+	}
+	defer c.Finalize()
+	slots, err := c.GetSlotList(true)
+	if err != nil || tok.Slot >= len(slots) {
+		t.Fatalf("slots: %v", err)
+	}
+	s, err := c.OpenSession(slots[tok.Slot], p11.CKF_SERIAL_SESSION)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseSession(s)
+	if err := c.Login(s, p11.CKU_USER, tok.PIN); err != nil {
+		t.Fatal(err)
+	}
+	defer c.Logout(s)
+	if err := c.FindObjectsInit(s, []*p11.Attribute{p11.NewAttribute(p11.CKA_LABEL, label), p11.NewAttribute(p11.CKA_CLASS, p11.CKO_SECRET_KEY)}); err != nil {
+		t.Fatal(err)
+	}
+	objs, _, err := c.FindObjects(s, 2)
+	_ = c.FindObjectsFinal(s)
+	if err != nil || len(objs) != 1 {
+		t.Fatalf("find %s: %v (%d objects)", label, err, len(objs))
+	}
+	attrs, err := c.GetAttributeValue(s, objs[0], []*p11.Attribute{
+		p11.NewAttribute(p11.CKA_TOKEN, nil), p11.NewAttribute(p11.CKA_PRIVATE, nil),
+		p11.NewAttribute(p11.CKA_SENSITIVE, nil), p11.NewAttribute(p11.CKA_EXTRACTABLE, nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := func(i int) bool { return len(attrs[i].Value) > 0 && attrs[i].Value[0] != 0 }
+	return KeyAttrs{Token: b(0), Private: b(1), Sensitive: b(2), Extractable: b(3)}
+}
