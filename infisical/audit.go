@@ -260,18 +260,15 @@ const auditQueueSize = 8192
 // transaction, so the single SQLite writer is held only for the insert.
 func (e *Engine) auditWriter() {
 	defer close(e.auditDone)
-	pending := make([]queuedEvent, 0, 256)
+	pending := make([]queuedEvent, 0, auditBatchMax)
 	flush := func() {
 		if len(pending) == 0 {
 			return
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		rows := make([]store.AuditLog, len(pending))
 		rq := e.store.Read()
-		for i, it := range pending {
-			rows[i] = e.auditRowAt(ctx, rq, it.actor, it.ev, it.at)
-		}
+		rows := e.readRows(ctx, rq, pending)
 		pending = pending[:0]
 		err := e.store.Tx(ctx, func(q store.Q) error {
 			if err := q.InsertAuditLogs(ctx, rows); err != nil {
@@ -288,7 +285,7 @@ func (e *Engine) auditWriter() {
 			e.auditHooks(r)
 		}
 	}
-	tick := time.NewTicker(250 * time.Millisecond)
+	tick := time.NewTicker(auditFlushEvery)
 	defer tick.Stop()
 	for {
 		select {
@@ -298,13 +295,82 @@ func (e *Engine) auditWriter() {
 				return
 			}
 			pending = append(pending, item)
-			if len(pending) == cap(pending) {
+			if len(pending) == auditBatchMax {
 				flush()
 			}
 		case <-tick.C:
 			flush()
 		}
 	}
+}
+
+const (
+	// auditFlushEvery is how long a read event may wait in memory.
+	auditFlushEvery = 250 * time.Millisecond
+	// auditBatchMax bounds one flush.
+	auditBatchMax = 4096
+	// auditCoalesceAt is the batch size from which identical reads are
+	// stored once (see readRows).
+	auditCoalesceAt = 64
+)
+
+// readRows builds the rows of a batch of read events. Below
+// auditCoalesceAt events every read gets its own row. In a burst — a client
+// polling in a tight loop, a load test — identical reads (same credential,
+// address, user agent, event type, project and metadata) queued in the same
+// flush window are stored once, with "count" in the event metadata and the
+// time of the first one: the record still says who read what, when and how
+// often, but a read storm no longer costs one insert per request, which on
+// SQLite would take more CPU than serving the reads.
+func (e *Engine) readRows(ctx context.Context, q store.Q, batch []queuedEvent) []store.AuditLog {
+	if len(batch) < auditCoalesceAt {
+		rows := make([]store.AuditLog, len(batch))
+		for i, it := range batch {
+			rows[i] = e.auditRowAt(ctx, q, it.actor, it.ev, it.at)
+		}
+		return rows
+	}
+	type group struct {
+		first queuedEvent
+		n     int
+	}
+	index := map[string]int{}
+	var groups []group
+	var kb strings.Builder
+	for _, it := range batch {
+		if it.ev.Metadata == nil && it.ev.lazy != nil {
+			it.ev.Metadata = it.ev.lazy.metadata()
+			it.ev.lazy = nil
+		}
+		meta, _ := json.Marshal(it.ev.Metadata) // map keys are sorted: a canonical form
+		kb.Reset()
+		for _, part := range []string{string(it.actor.Type), it.actor.ID, it.actor.TokenID, it.actor.IP, it.actor.UserAgent,
+			it.ev.Type, it.ev.OrgID, it.ev.ProjectID, it.ev.ProjectName, string(meta)} {
+			kb.WriteString(part)
+			kb.WriteByte(0)
+		}
+		k := kb.String()
+		if i, ok := index[k]; ok {
+			groups[i].n++
+			continue
+		}
+		index[k] = len(groups)
+		groups = append(groups, group{first: it, n: 1})
+	}
+	rows := make([]store.AuditLog, len(groups))
+	for i, g := range groups {
+		ev := g.first.ev
+		if g.n > 1 {
+			md := make(map[string]any, len(ev.Metadata)+1)
+			for k, v := range ev.Metadata {
+				md[k] = v
+			}
+			md["count"] = g.n
+			ev.Metadata = md
+		}
+		rows[i] = e.auditRowAt(ctx, q, g.first.actor, ev, g.first.at)
+	}
+	return rows
 }
 
 // enqueueStreams queues committed-with-q events for the audit-log streams

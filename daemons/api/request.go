@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -104,6 +105,7 @@ type request struct {
 	status int
 	wrote  bool
 	body   map[string]json.RawMessage
+	qv     url.Values // parsed query, on first use
 }
 
 func (rq *request) ctx() contextT { return rq.r.Context() }
@@ -352,7 +354,12 @@ func (rq *request) decode(dst any) error {
 
 // query returns a trimmed query parameter ("" when absent).
 func (rq *request) query(name string) string {
-	return strings.TrimSpace(rq.r.URL.Query().Get(name))
+	// URL.Query re-parses the raw query on every call; a list request reads
+	// a dozen parameters.
+	if rq.qv == nil {
+		rq.qv = rq.r.URL.Query()
+	}
+	return strings.TrimSpace(rq.qv.Get(name))
 }
 
 // qbool parses a boolean query parameter: "true"/"false" (also 1/0); a

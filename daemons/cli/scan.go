@@ -95,7 +95,7 @@ func newScanCommand(app *App) *cobra.Command {
 	f := cmd.Flags()
 	f.StringVar(&logOpts, "log-opts", "", "git log options, e.g. --log-opts=\"--all commitA..commitB\"")
 	f.BoolVar(&noGit, "no-git", false, "treat a git repository as a plain directory and scan its files; --log-opts has no effect")
-	f.BoolVar(&pipe, "pipe", false, "scan input from stdin, e.g. `cat some_file | infisical scan --pipe`")
+	f.BoolVar(&pipe, "pipe", false, "scan input from stdin, e.g. cat some_file | infisical scan --pipe")
 	f.BoolVar(&followSymlinks, "follow-symlinks", false, "scan files that are symlinks to other files")
 
 	pf := cmd.PersistentFlags()
