@@ -40,7 +40,8 @@ type Config struct {
 	ExternalKMS ExternalKMSConfig
 	// AuthSecret signs access tokens (AUTH_SECRET), at least 16 bytes.
 	AuthSecret string
-	// SiteURL is the public URL of the instance (informational).
+	// SiteURL is the public URL of the instance (SITE_URL); invitation links
+	// start with it (relative links when empty).
 	SiteURL string
 
 	Logger *slog.Logger
@@ -63,7 +64,6 @@ type Config struct {
 	MaxBatchSize int
 	// Argon2 tunes password hashing (default authn.DefaultArgon2).
 	Argon2 authn.Argon2Params
-	// LockoutClock etc. could go here.
 
 	// LoginRateLimitPerEmail and LoginRateLimitPerIP bound login attempts
 	// per minute for one email address and one client IP (defaults 10 and
@@ -197,7 +197,7 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		return nil, fmt.Errorf("invalid configuration: %w", err)
 	}
 	if !store.IsPostgresDSN(cfg.DatabaseURL) {
-		if err := os.MkdirAll(filepath.Dir(cfg.DatabaseURL), 0o700); err != nil {
+		if err := os.MkdirAll(filepath.Dir(store.SQLitePath(cfg.DatabaseURL)), 0o700); err != nil {
 			return nil, fmt.Errorf("create data directory: %w", err)
 		}
 	}

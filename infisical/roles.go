@@ -530,37 +530,9 @@ func (s *RoleService) UpdateProjectRole(ctx context.Context, actor Actor, ref Pr
 		if err != nil {
 			return err
 		}
-		current, err := decodeRules(row.Permissions)
-		if err != nil {
-			return Internal("decode role permissions", err)
-		}
-		if err := e.rulesWithin(actor, set, current, "update a role more privileged than you"); err != nil {
-			return err
-		}
 		upd := *row
-		if in.Slug != nil {
-			if upd.Slug, err = validRoleSlug(*in.Slug, permission.IsReservedProjectRoleSlug); err != nil {
-				return err
-			}
-		}
-		if in.Name != nil {
-			if upd.Name, err = validRoleName(*in.Name); err != nil {
-				return err
-			}
-		}
-		if in.DescriptionSet {
-			if upd.Description, err = validRoleDescription(in.Description); err != nil {
-				return err
-			}
-		}
-		if in.Permissions != nil {
-			if err := validRuleList(*in.Permissions, false); err != nil {
-				return err
-			}
-			if err := e.rulesWithin(actor, set, *in.Permissions, "update a role"); err != nil {
-				return err
-			}
-			upd.Permissions = encodeRules(*in.Permissions)
+		if err := e.applyRoleUpdate(actor, set, in, false, &upd.Slug, &upd.Name, &upd.Description, &upd.Permissions); err != nil {
+			return err
 		}
 		upd.UpdatedAt = e.now()
 		if err := q.Update(ctx, &upd); err != nil {
@@ -884,37 +856,9 @@ func (s *RoleService) UpdateOrgRole(ctx context.Context, actor Actor, orgID, rol
 		if err != nil {
 			return err
 		}
-		current, err := decodeRules(row.Permissions)
-		if err != nil {
-			return Internal("decode role permissions", err)
-		}
-		if err := e.rulesWithin(actor, set, current, "update an organization role more privileged than you"); err != nil {
-			return err
-		}
 		upd := *row
-		if in.Slug != nil {
-			if upd.Slug, err = validRoleSlug(*in.Slug, permission.IsReservedOrgRoleSlug); err != nil {
-				return err
-			}
-		}
-		if in.Name != nil {
-			if upd.Name, err = validRoleName(*in.Name); err != nil {
-				return err
-			}
-		}
-		if in.DescriptionSet {
-			if upd.Description, err = validRoleDescription(in.Description); err != nil {
-				return err
-			}
-		}
-		if in.Permissions != nil {
-			if err := validRuleList(*in.Permissions, true); err != nil {
-				return err
-			}
-			if err := e.rulesWithin(actor, set, *in.Permissions, "update an organization role"); err != nil {
-				return err
-			}
-			upd.Permissions = encodeRules(*in.Permissions)
+		if err := e.applyRoleUpdate(actor, set, in, true, &upd.Slug, &upd.Name, &upd.Description, &upd.Permissions); err != nil {
+			return err
 		}
 		upd.UpdatedAt = e.now()
 		if err := q.Update(ctx, &upd); err != nil {
@@ -1009,4 +953,53 @@ func (e *Engine) initAccessControl() {
 	e.resolveCustomRole = e.resolveProjectRole
 	e.customOrgRoleRules = e.customOrgRoleRulesBySlug
 	e.applyTemplate = e.applyProjectTemplate
+}
+
+// applyRoleUpdate validates in against a custom role (project or
+// organization) and applies it to the role's fields. The caller must hold
+// every rule the role grants now and every rule it would grant after.
+func (e *Engine) applyRoleUpdate(actor Actor, set *permission.Set, in RoleUpdate, org bool, slug, name *string, description **string, perms *string) error {
+	what, reserved := "role", permission.IsReservedProjectRoleSlug
+	if org {
+		what, reserved = "organization role", permission.IsReservedOrgRoleSlug
+	}
+	current, err := decodeRules(*perms)
+	if err != nil {
+		return Internal("decode role permissions", err)
+	}
+	if err := e.rulesWithin(actor, set, current, "update "+article(what)+" more privileged than you"); err != nil {
+		return err
+	}
+	if in.Slug != nil {
+		if *slug, err = validRoleSlug(*in.Slug, reserved); err != nil {
+			return err
+		}
+	}
+	if in.Name != nil {
+		if *name, err = validRoleName(*in.Name); err != nil {
+			return err
+		}
+	}
+	if in.DescriptionSet {
+		if *description, err = validRoleDescription(in.Description); err != nil {
+			return err
+		}
+	}
+	if in.Permissions != nil {
+		if err := validRuleList(*in.Permissions, org); err != nil {
+			return err
+		}
+		if err := e.rulesWithin(actor, set, *in.Permissions, "update "+article(what)); err != nil {
+			return err
+		}
+		*perms = encodeRules(*in.Permissions)
+	}
+	return nil
+}
+
+func article(noun string) string {
+	if strings.IndexAny(noun[:1], "aeiou") == 0 {
+		return "an " + noun
+	}
+	return "a " + noun
 }

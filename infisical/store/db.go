@@ -118,6 +118,10 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	return s, nil
 }
 
+// SQLitePath returns the file path an SQLite DSN names (without a
+// "sqlite://" or "file:" prefix and query).
+func SQLitePath(dsn string) string { return sqlitePath(dsn) }
+
 func sqlitePath(dsn string) string {
 	p := strings.TrimPrefix(dsn, "sqlite://")
 	p = strings.TrimPrefix(p, "file:")
