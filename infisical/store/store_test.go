@@ -286,3 +286,18 @@ func TestInvalidationCrossesProcesses(t *testing.T) {
 		t.Fatal("no notification received by the other store")
 	}
 }
+
+func TestSQLitePath(t *testing.T) {
+	cases := map[string]string{
+		"/var/lib/x.db":                 "/var/lib/x.db",
+		"data/x.db":                     "data/x.db",
+		"sqlite:///var/lib/x.db":        "/var/lib/x.db",
+		"file:/var/lib/x.db?mode=rwc":   "/var/lib/x.db",
+		"sqlite://rel/x.db?cache=share": "rel/x.db",
+	}
+	for in, want := range cases {
+		if got := store.SQLitePath(in); got != want {
+			t.Errorf("SQLitePath(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
