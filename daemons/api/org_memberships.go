@@ -15,8 +15,10 @@ func (s *Server) registerOrgMembershipRoutes() {
 	base := "/api/v2/organizations/{organizationId}/memberships"
 	s.handle(http.MethodGet, base, authUI, tag, "List the user memberships of an organization", s.listOrgMemberships)
 	s.handle(http.MethodGet, base+"/{membershipId}", authUI, tag, "Get a user membership of an organization", s.getOrgMembership)
-	s.handle(http.MethodPatch, base+"/{membershipId}", authUI, tag, "Update a user membership (role, active, metadata)", s.updateOrgMembership)
-	s.handle(http.MethodDelete, base+"/{membershipId}", authUI, tag, "Remove a user from the organization and its projects", s.deleteOrgMembership)
+	// Changing people's memberships takes a user session (spec §8.2: U);
+	// machine identities may only read them.
+	s.handle(http.MethodPatch, base+"/{membershipId}", authUser, tag, "Update a user membership (role, active, metadata)", s.updateOrgMembership)
+	s.handle(http.MethodDelete, base+"/{membershipId}", authUser, tag, "Remove a user from the organization and its projects", s.deleteOrgMembership)
 	s.handle(http.MethodGet, base+"/{membershipId}/project-memberships", authUI, tag, "List the project memberships of an organization member", s.orgMembershipProjects)
 }
 

@@ -55,6 +55,10 @@ func (fx *mfx) accountFixtures() {
 		ClientSecret string `json:"clientSecret"`
 	}
 	fx.must("POST", "/api/v1/auth/universal-auth/identities/"+fx.vars["uaIdentity"]+"/client-secrets", map[string]any{"description": "login"}, &cs)
+	// Tokens of this identity live an hour of a day-long budget, so they
+	// can be renewed.
+	renew := fx.identity("renew")
+	fx.must("POST", "/api/v1/auth/token-auth/identities/"+renew, map[string]any{"accessTokenTTL": 3600, "accessTokenMaxTTL": 86400}, nil)
 	extID, extName := fx.externalKMS()
 	keyID, keyName := fx.cmek("encrypt-decrypt")
 	signID, _ := fx.cmek("sign-verify")
@@ -62,7 +66,7 @@ func (fx *mfx) accountFixtures() {
 		"orgMembershipId": orgMID, "projectMembershipId": pmid, "projectUsername": pu,
 		"uaClientId": ua.UA.ClientID, "uaClientSecret": cs.ClientSecret,
 		"streamId": fx.stream(), "externalKmsId": extID, "externalKmsName": extName,
-		"keyId": keyID, "keyName": keyName, "signKeyId": signID,
+		"keyId": keyID, "keyName": keyName, "signKeyId": signID, "renewIdentity": renew,
 	} {
 		fx.vars[k] = v
 	}
@@ -184,12 +188,12 @@ func (fx *mfx) methodIdentity(method string) string {
 	return id
 }
 
-// accessToken issues a fresh token-auth access token.
+// accessToken issues a fresh, renewable token-auth access token.
 func (fx *mfx) accessToken() string {
 	var out struct {
 		AccessToken string `json:"accessToken"`
 	}
-	fx.must("POST", "/api/v1/auth/token-auth/identities/"+fx.vars["taIdentity"]+"/tokens", map[string]any{"name": fx.uniq("renew")}, &out)
+	fx.must("POST", "/api/v1/auth/token-auth/identities/"+fx.vars["renewIdentity"]+"/tokens", map[string]any{"name": fx.uniq("renew")}, &out)
 	if out.AccessToken == "" {
 		fx.t.Fatal("token auth issued no access token")
 	}
@@ -199,10 +203,13 @@ func (fx *mfx) accessToken() string {
 // ---- users, sessions, memberships, invitations, service tokens ---------------------
 
 func addAccountCases(c mtable) {
-	// The session routes act on the caller (a user).
-	c.addK("U", "POST", "/api/v3/auth/select-organization", need{kind: nOrgMember}, func(fx *mfx, p string) mreq {
+	// The session routes act on the caller (a user). Selecting an
+	// organization exchanges the session for a new one; like a login, it is
+	// refused with 401 to a user who is not a member.
+	c.addK("U", "POST", "/api/v3/auth/select-organization", need{kind: nOrgMember, other: 401}, func(fx *mfx, p string) mreq {
 		return mreq{path: p, body: map[string]any{"organizationId": fx.orgID}}
 	})
+	c.set("POST", "/api/v3/auth/select-organization", func(mc *mcase) { mc.endsSession = true })
 	for _, r := range []struct{ method, path string }{
 		{"POST", "/api/v1/auth/checkAuth"}, {"GET", "/api/v1/user"}, {"GET", "/api/v2/users/me"},
 		{"GET", "/api/v1/organization"}, {"GET", "/api/v1/organization/accessible-with-sub-orgs"},

@@ -25,11 +25,12 @@ import (
 // every kind of actor and checks the exact status against what the actor's
 // credential kind and roles allow:
 //
-//	anonymous                                    → 401 (public routes: their status)
-//	a credential kind the route does not accept  → 403
-//	identity / user of another organization      → 404 / 403, never 2xx (its admin)
+//	anonymous                                   → 401 (public routes: their status)
+//	a credential kind the route does not accept → 403
+//	admin identity / user of another org        → 404 / 403 on this organization's resources
 //	org member, project role no-access|viewer|member|admin (identities)
 //	org member, project role no-access|viewer|member (users)
+//	org no-access, not a member of the project (identity)
 //	org admin, not a member of the project      → project admin everywhere (identity and user)
 //	read-only service token of the fixture project (dev:/**)
 //
@@ -83,6 +84,9 @@ type need struct {
 	orOrg []perm
 	// status (nPublic): what every caller gets, whatever it sends.
 	status int
+	// other, when set, is what a caller of another organization gets
+	// (instead of 404 or 403).
+	other int
 }
 
 func proj(p ...perm) need   { return need{kind: nProject, perms: p} }
@@ -103,9 +107,9 @@ type mcase struct {
 	// user, "I" machine identity, "S" service token; "" for a public route.
 	kinds string
 	prep  func(fx *mfx) mreq
-	// endsSession: the call ends the caller's session(s) (logout, revoking
-	// all sessions). User actors send a fresh session instead of theirs and
-	// open a new one afterwards.
+	// endsSession: the call ends the caller's session(s) (logout, selecting
+	// an organization, revoking all sessions). User actors send a fresh
+	// session instead of theirs and open a new one afterwards.
 	endsSession bool
 	// done runs after every actor called the route (clean-up of resources
 	// that would otherwise pile up).
@@ -124,8 +128,7 @@ type mfx struct {
 	actors []*mActor
 	n      int
 	vars   map[string]string
-	// aws is a local AWS KMS for external KMSs; awsKey one of its keys.
-	aws    *kmstest.Server
+	// awsKey is a key of the local AWS KMS that external KMSs use.
 	awsKey string
 	// streamURL is a local HTTPS endpoint that accepts audit-log streams.
 	streamURL string
@@ -415,7 +418,7 @@ func newMatrixFixture(t *testing.T, b enginetest.Backend) (*mfx, *api.Server) {
 	ts := serveHandler(t, eng, srv)
 	boot := ts.bootstrap()
 	fx := &mfx{t: t, ts: ts, ctx: context.Background(), admin: boot.AdminToken, orgID: boot.OrgID, vars: map[string]string{},
-		aws: aws, awsKey: aws.CreateKey("matrix"), streamURL: streams.URL}
+		awsKey: aws.CreateKey("matrix"), streamURL: streams.URL}
 	var p struct {
 		Project struct {
 			ID   string `json:"id"`
@@ -435,6 +438,8 @@ func newMatrixFixture(t *testing.T, b enginetest.Backend) (*mfx, *api.Server) {
 		id, tok := enginetest.IdentityToken(t, eng, fx.orgID, "member", fx.pid, role)
 		fx.actors = append(fx.actors, &mActor{name: "project-" + role, kind: kInOrg, token: tok, id: id, orgID: fx.orgID, orgRole: "member", projRole: role})
 	}
+	nid, ntok := enginetest.IdentityToken(t, eng, fx.orgID, "no-access", "", "")
+	fx.actors = append(fx.actors, &mActor{name: "org-no-access", kind: kInOrg, token: ntok, id: nid, orgID: fx.orgID, orgRole: "no-access"})
 	aid, atok := enginetest.IdentityToken(t, eng, fx.orgID, "admin", "", "")
 	fx.actors = append(fx.actors, &mActor{name: "org-admin", kind: kInOrg, token: atok, id: aid, orgID: fx.orgID, orgRole: "admin"})
 	for _, role := range []string{"no-access", "viewer", "member"} {
@@ -1015,6 +1020,9 @@ func expected(c mcase, a *mActor) int {
 			return grant(allowed(serviceSet(), n.perms, n.anyOf))
 		}
 		return 403
+	}
+	if a.kind == kOtherOrg && n.other != 0 {
+		return n.other
 	}
 	switch n.kind {
 	case nAny:
