@@ -40,9 +40,10 @@ func ParseTrustedIPs(entries []string) ([]TrustedIP, error) {
 			}
 			pfx = netip.PrefixFrom(a, a.BitLen())
 		}
+		pfx = unmapPrefix(pfx)
 		bits := pfx.Bits()
 		t := TrustedIP{IPAddress: pfx.Addr().String(), Type: "ipv4", Prefix: &bits}
-		if pfx.Addr().Is6() && !pfx.Addr().Is4In6() {
+		if pfx.Addr().Is6() {
 			t.Type = "ipv6"
 		}
 		out = append(out, t)
@@ -75,6 +76,8 @@ func CompileIPs(list []TrustedIP) IPSet {
 		if err != nil {
 			continue
 		}
+		// Lists stored before IPv4-mapped entries were normalized.
+		p = unmapPrefix(p)
 		if bits == 0 {
 			// 0.0.0.0/0 or ::/0: treat both families as allowed, as upstream
 			// does for its wildcard entries.
@@ -109,4 +112,15 @@ func (s IPSet) Allows(ip string) bool {
 		}
 	}
 	return false
+}
+
+// unmapPrefix turns an IPv4-mapped IPv6 prefix (::ffff:10.0.0.0/104) into
+// its IPv4 form (10.0.0.0/8). Allows compares IPv4 callers in their IPv4
+// form, so a mapped prefix would otherwise never match anything. A masked
+// prefix has an IPv4-mapped address only when it is at least /96.
+func unmapPrefix(p netip.Prefix) netip.Prefix {
+	if a := p.Addr(); a.Is4In6() && p.Bits() >= 96 {
+		return netip.PrefixFrom(a.Unmap(), p.Bits()-96)
+	}
+	return p
 }

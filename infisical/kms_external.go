@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"regexp"
 	"strings"
 	"time"
 
@@ -138,6 +139,10 @@ func normalizeKMSName(name string) (string, error) {
 	return n, nil
 }
 
+// awsRegionRE is the shape of AWS region names (us-east-1, us-gov-west-1,
+// cn-north-1, eu-central-2, ...).
+var awsRegionRE = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
+
 func validateAWSInput(in *AWSKMSInput) error {
 	in.Region = strings.TrimSpace(in.Region)
 	in.KeyID = strings.TrimSpace(in.KeyID)
@@ -146,6 +151,12 @@ func validateAWSInput(in *AWSKMSInput) error {
 	d.AssumeRoleArn, d.ExternalID = strings.TrimSpace(d.AssumeRoleArn), strings.TrimSpace(d.ExternalID)
 	if in.Region == "" {
 		return Invalid("provider.inputs.awsRegion", "awsRegion is required")
+	}
+	// The region becomes part of the endpoint host (kms.<region>.amazonaws.com,
+	// sts.<region>...): anything but a region name could send the signed
+	// requests elsewhere.
+	if len(in.Region) > 32 || !awsRegionRE.MatchString(in.Region) {
+		return Invalid("provider.inputs.awsRegion", "awsRegion must be an AWS region name such as us-east-1")
 	}
 	switch in.Credential.Type {
 	case AWSCredentialAccessKey:

@@ -118,6 +118,17 @@ func ParseRequest(method, bodyB64, headersB64 string) (Request, error) {
 	if err := json.Unmarshal(hraw, &anyHeaders); err != nil {
 		return Request{}, authn.Reject(authn.ReasonMalformed, "iamRequestHeaders must be a base64-encoded JSON object")
 	}
+	seen := make(map[string]bool, len(anyHeaders))
+	for k := range anyHeaders {
+		// Header names are case-insensitive: two spellings of one name
+		// would make the region check and the forwarded request read
+		// different values, picked by map order.
+		lk := strings.ToLower(k)
+		if seen[lk] {
+			return Request{}, authn.Reject(authn.ReasonMalformed, "iamRequestHeaders has the header %q more than once", k)
+		}
+		seen[lk] = true
+	}
 	for k, v := range anyHeaders {
 		switch x := v.(type) {
 		case string:
@@ -222,19 +233,33 @@ func (p Principal) candidates() []string {
 }
 
 // arnMatches matches an allow-list entry ('*' = any run of characters,
-// anchored) against an ARN.
+// anchored) against an ARN. It compares bytes, so any text (even invalid
+// UTF-8, which a regular expression would refuse to compile) is matched
+// literally apart from '*'.
 func arnMatches(pattern, arn string) bool {
-	var b strings.Builder
-	b.WriteString("^")
-	for i, part := range strings.Split(pattern, "*") {
-		if i > 0 {
-			b.WriteString(".*")
+	// Glob matching that backtracks only to the last '*' (no exponential
+	// blow-up): on a mismatch, that '*' consumes one more character.
+	pi, si := 0, 0
+	star, mark := -1, 0
+	for si < len(arn) {
+		switch {
+		case pi < len(pattern) && pattern[pi] == '*':
+			star, mark = pi, si
+			pi++
+		case pi < len(pattern) && pattern[pi] == arn[si]:
+			pi++
+			si++
+		case star >= 0:
+			mark++
+			pi, si = star+1, mark
+		default:
+			return false
 		}
-		b.WriteString(regexp.QuoteMeta(part))
 	}
-	b.WriteString("$")
-	re, err := regexp.Compile(b.String())
-	return err == nil && re.MatchString(arn)
+	for pi < len(pattern) && pattern[pi] == '*' {
+		pi++
+	}
+	return pi == len(pattern)
 }
 
 // Verifier verifies signed requests for one configuration.

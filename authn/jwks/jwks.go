@@ -92,6 +92,10 @@ func parseJWK(k jwk) (Key, error) {
 		if err != nil {
 			return out, fmt.Errorf("jwks: x5c: %w", err)
 		}
+		// The certificate's key obeys the rules of a bare JWK.
+		if err := checkVerifyKey(cert.PublicKey); err != nil {
+			return out, fmt.Errorf("jwks: x5c: %w", err)
+		}
 		out.Cert, out.Public = cert, cert.PublicKey
 		return out, nil
 	}
@@ -108,10 +112,11 @@ func parseJWK(k jwk) (Key, error) {
 		if !e.IsInt64() || e.Int64() < 3 || e.Int64() > 1<<31-1 {
 			return out, errors.New("jwks: bad RSA exponent")
 		}
-		if n.BitLen() < 2048 {
-			return out, errors.New("jwks: RSA key shorter than 2048 bits")
+		pub := &rsa.PublicKey{N: n, E: int(e.Int64())}
+		if err := checkVerifyKey(pub); err != nil {
+			return out, err
 		}
-		out.Public = &rsa.PublicKey{N: n, E: int(e.Int64())}
+		out.Public = pub
 	case "EC":
 		var curve elliptic.Curve
 		switch k.Crv {
@@ -152,6 +157,24 @@ func parseJWK(k jwk) (Key, error) {
 	return out, nil
 }
 
+// MinRSABits is the shortest RSA key accepted from a key set.
+const MinRSABits = 2048
+
+// checkVerifyKey refuses keys a JWT cannot be verified with under this
+// package's rules: other key types (X25519, DSA, ...) and short RSA keys.
+func checkVerifyKey(pub crypto.PublicKey) error {
+	switch k := pub.(type) {
+	case *rsa.PublicKey:
+		if k.N.BitLen() < MinRSABits {
+			return fmt.Errorf("jwks: RSA key shorter than %d bits", MinRSABits)
+		}
+	case *ecdsa.PublicKey, ed25519.PublicKey:
+	default:
+		return fmt.Errorf("jwks: %T keys cannot verify signatures", pub)
+	}
+	return nil
+}
+
 func b64int(s string) (*big.Int, error) {
 	b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(s, "="))
 	if err != nil || len(b) == 0 {
@@ -167,19 +190,31 @@ func ParsePEM(s string) (crypto.PublicKey, error) {
 	if block == nil {
 		return nil, errors.New("jwks: not a PEM block")
 	}
+	var pub crypto.PublicKey
+	var err error
 	switch block.Type {
 	case "PUBLIC KEY":
-		return x509.ParsePKIXPublicKey(block.Bytes)
+		pub, err = x509.ParsePKIXPublicKey(block.Bytes)
 	case "RSA PUBLIC KEY":
-		return x509.ParsePKCS1PublicKey(block.Bytes)
+		pub, err = x509.ParsePKCS1PublicKey(block.Bytes)
 	case "CERTIFICATE":
-		cert, err := x509.ParseCertificate(block.Bytes)
-		if err != nil {
-			return nil, err
+		var cert *x509.Certificate
+		if cert, err = x509.ParseCertificate(block.Bytes); err == nil {
+			pub = cert.PublicKey
 		}
-		return cert.PublicKey, nil
+	default:
+		return nil, fmt.Errorf("jwks: unsupported PEM block %q", block.Type)
 	}
-	return nil, fmt.Errorf("jwks: unsupported PEM block %q", block.Type)
+	if err != nil {
+		return nil, err
+	}
+	// Only signature keys: an X25519 or DSA key would be accepted in a
+	// configuration and then fail every login.
+	switch pub.(type) {
+	case *rsa.PublicKey, *ecdsa.PublicKey, ed25519.PublicKey:
+		return pub, nil
+	}
+	return nil, fmt.Errorf("jwks: %T keys cannot verify signatures", pub)
 }
 
 // EncodeJWK returns the JWK form of a public key (RSA, EC or Ed25519), for

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/infisical-go/engine/authn"
 )
@@ -236,22 +237,28 @@ func expandBraces(p string) []string {
 }
 
 // matchGlob matches '*' and '?' with the classic linear backtracking
-// algorithm (no exponential blow-up).
+// algorithm (no exponential blow-up). '?' consumes one UTF-8 character (an
+// invalid byte counts as one); everything else compares byte by byte.
 func matchGlob(p, s string) bool {
 	pi, si := 0, 0
 	star, mark := -1, 0
 	for si < len(s) {
 		switch {
-		case pi < len(p) && (p[pi] == '?' || p[pi] == s[si]):
+		case pi < len(p) && p[pi] == '?':
+			_, w := utf8.DecodeRuneInString(s[si:])
 			pi++
-			si++
+			si += w
 		case pi < len(p) && p[pi] == '*':
 			star, mark = pi, si
 			pi++
+		case pi < len(p) && p[pi] == s[si]:
+			pi++
+			si++
 		case star >= 0:
-			pi = star + 1
-			mark++
-			si = mark
+			// Let the last '*' take one more character and retry.
+			_, w := utf8.DecodeRuneInString(s[mark:])
+			mark += w
+			pi, si = star+1, mark
 		default:
 			return false
 		}

@@ -1,7 +1,6 @@
 package agent
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
@@ -13,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"text/template"
 
@@ -230,12 +230,20 @@ func (r *renderer) render(ctx context.Context, token string) (*renderResult, err
 		"dynamicSecret":  func(args ...string) (map[string]any, error) { return nil, errDynamicSecrets },
 		"dynamic_secret": func(args ...string) (map[string]any, error) { return nil, errDynamicSecrets },
 	}
-	t, err := template.New(r.name).Funcs(r.funcs).Funcs(funcs).Parse(text)
+	// Every function call, loop iteration and write is charged to a budget
+	// (template_bounds.go), so no template can hang the agent or exhaust
+	// its memory.
+	b := newBudget()
+	t, err := template.New(r.name).Funcs(boundFuncs(r.funcs, b)).Funcs(boundFuncs(builtinBounds(), b)).
+		Funcs(boundFuncs(funcs, b)).Funcs(tickFuncs(b)).Parse(text)
 	if err != nil {
 		return nil, fmt.Errorf("parse template: %w", err)
 	}
-	var buf bytes.Buffer
-	if err := t.Execute(&buf, nil); err != nil {
+	if err := graftTicks(t); err != nil {
+		return nil, fmt.Errorf("parse template: %w", err)
+	}
+	var buf strings.Builder
+	if err := t.Execute(boundedWriter{b: b, out: &buf}, nil); err != nil {
 		return nil, fmt.Errorf("render template: %w", err)
 	}
 	fp := sha256.New()
@@ -247,7 +255,7 @@ func (r *renderer) render(ctx context.Context, token string) (*renderResult, err
 		fp.Write([]byte(c.etag))
 	}
 	r.textSum, r.calls = textSum, calls
-	return &renderResult{output: buf.Bytes(), fingerprint: hex.EncodeToString(fp.Sum(nil))}, nil
+	return &renderResult{output: []byte(buf.String()), fingerprint: hex.EncodeToString(fp.Sum(nil))}, nil
 }
 
 // tokenRefused reports that the server refused the access token itself: a

@@ -181,8 +181,10 @@ func decodeB64Field(field, v string, max int) ([]byte, error) {
 	if base64.StdEncoding.DecodedLen(len(v)) > max+3 {
 		return nil, infisical.Invalid(field, "data cannot exceed %d bytes", max)
 	}
+	// Go's decoder skips CR and LF even in strict mode; Infisical's
+	// isBase64 check refuses them, and one text should have one meaning.
 	b, err := base64.StdEncoding.Strict().DecodeString(v)
-	if err != nil {
+	if err != nil || strings.ContainsAny(v, "\r\n") {
 		return nil, infisical.Invalid(field, "%s must be base64 encoded", field)
 	}
 	if len(b) > max {

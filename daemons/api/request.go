@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/cespare/xxhash/v2"
 
@@ -53,6 +54,7 @@ type route struct {
 func (s *Server) handle(method, pattern string, auth authMode, tag, summary string, h handler) {
 	s.routes = append(s.routes, route{Method: method, Path: pattern, Auth: auth, Summary: summary, Tag: tag})
 	label := method + " " + pattern
+	wildcards := pathWildcards(pattern)
 	s.mux.HandleFunc(method+" "+muxPattern(pattern), func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rq := &request{s: s, w: w, r: r, reqID: newReqID()}
@@ -83,6 +85,10 @@ func (s *Server) handle(method, pattern string, auth authMode, tag, summary stri
 				rq.fail(err)
 				return
 			}
+		}
+		if err := rq.checkText(wildcards); err != nil {
+			rq.fail(err)
+			return
 		}
 		out, err := h(rq)
 		if err != nil {
@@ -334,6 +340,13 @@ func (rq *request) decode(dst any) error {
 	if len(raw) == 0 {
 		raw = []byte("{}")
 	}
+	// JSON can only carry a NUL character escaped; the literal escape is
+	// rare enough that looking for it costs nothing on the hot paths.
+	if bytes.Contains(raw, []byte(`\u0000`)) {
+		if field, found := nulField(raw); found {
+			return infisical.Invalid(field, "%s must not contain NUL characters", field)
+		}
+	}
 	if err := json.Unmarshal(raw, dst); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
@@ -408,4 +421,140 @@ func firstNonEmpty(vals ...string) string {
 		}
 	}
 	return ""
+}
+
+// ---- text checks -------------------------------------------------------------
+
+// pathWildcards lists the names of the {wildcards} of a route pattern.
+func pathWildcards(pattern string) []string {
+	var out []string
+	for _, seg := range strings.Split(pattern, "/") {
+		if strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}") {
+			out = append(out, strings.TrimSuffix(strings.Trim(seg, "{}"), "..."))
+		}
+	}
+	return out
+}
+
+// badText reports whether a request string cannot be stored as text: a
+// NUL character or invalid UTF-8 (PostgreSQL refuses both in text columns
+// and parameters, so letting them through would surface as a 500).
+func badText(s string) bool {
+	return strings.IndexByte(s, 0) >= 0 || !utf8.ValidString(s)
+}
+
+// checkText refuses query parameters and path segments that are not
+// storable text, naming the parameter.
+func (rq *request) checkText(wildcards []string) error {
+	for _, name := range wildcards {
+		if badText(rq.r.PathValue(name)) {
+			return infisical.Invalid(name, "%s must be valid UTF-8 text without NUL characters", name)
+		}
+	}
+	if rq.r.URL.RawQuery == "" {
+		return nil
+	}
+	if rq.qv == nil {
+		rq.qv = rq.r.URL.Query()
+	}
+	for name, vals := range rq.qv {
+		if badText(name) {
+			return infisical.Invalid("query", "query parameter names must be valid UTF-8 text without NUL characters")
+		}
+		for _, v := range vals {
+			if badText(v) {
+				return infisical.Invalid(name, "%s must be valid UTF-8 text without NUL characters", name)
+			}
+		}
+	}
+	return nil
+}
+
+// nulField returns the path (a.b[0].c) of the first string or key of a
+// JSON document that contains a NUL character, and whether there is one
+// (none is reported for invalid JSON: decoding reports that).
+func nulField(raw []byte) (string, bool) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	// Each open container: its path, whether it is an object, whether the
+	// next string token of an object is a key, and an array's index.
+	type frame struct {
+		path   string
+		object bool
+		isKey  bool
+		index  int
+		key    string
+	}
+	var stack []*frame
+	child := func() string {
+		if len(stack) == 0 {
+			return "body"
+		}
+		top := stack[len(stack)-1]
+		if top.object {
+			if top.path == "" {
+				return top.key
+			}
+			return top.path + "." + top.key
+		}
+		return fmt.Sprintf("%s[%d]", top.path, top.index)
+	}
+	// advance marks a value of the top container as consumed.
+	advance := func() {
+		if len(stack) == 0 {
+			return
+		}
+		top := stack[len(stack)-1]
+		if top.object {
+			top.isKey = true
+		} else {
+			top.index++
+		}
+	}
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return "", false
+		}
+		switch v := tok.(type) {
+		case json.Delim:
+			switch v {
+			case '{', '[':
+				p := ""
+				switch {
+				case len(stack) > 0:
+					p = child()
+				case v == '[':
+					p = "body"
+				}
+				stack = append(stack, &frame{path: p, object: v == '{', isKey: true})
+			default:
+				stack = stack[:len(stack)-1]
+				advance()
+			}
+		case string:
+			if len(stack) > 0 && stack[len(stack)-1].object && stack[len(stack)-1].isKey {
+				top := stack[len(stack)-1]
+				if strings.IndexByte(v, 0) >= 0 {
+					// Name the object: the key itself is not printable.
+					return named(top.path), true
+				}
+				top.key, top.isKey = v, false
+				continue
+			}
+			if strings.IndexByte(v, 0) >= 0 {
+				return named(child()), true
+			}
+			advance()
+		default:
+			advance()
+		}
+	}
+}
+
+// named gives an empty field path (the root, or an empty key) a name.
+func named(path string) string {
+	if path == "" {
+		return "body"
+	}
+	return path
 }

@@ -195,9 +195,9 @@ func formatSecrets(secrets []apiclient.Secret, format, quote string) ([]byte, er
 			return nil, fmt.Errorf("encode JSON: %w", err)
 		}
 	case formatYAML:
-		m := make(map[string]string, len(secrets))
+		m := make(map[string]any, len(secrets))
 		for _, s := range secrets {
-			m[s.SecretKey] = escapeNewlines(s)
+			m[s.SecretKey] = yamlValue(escapeNewlines(s))
 		}
 		if len(m) == 0 {
 			return []byte("{}\n"), nil
@@ -214,6 +214,22 @@ func formatSecrets(secrets []apiclient.Secret, format, quote string) ([]byte, er
 		return nil, usagef("invalid format %q: want one of %s", format, strings.Join(exportFormats, ", "))
 	}
 	return b.Bytes(), nil
+}
+
+// yamlValue is v as the YAML encoder should write it. The encoder's
+// literal block style loses or corrupts some multi-line values (only
+// newlines, a leading newline, a line of a tab), which would then import
+// differently with `secrets set --file`: those are written double-quoted.
+func yamlValue(v string) any {
+	if !strings.Contains(v, "\n") {
+		return v
+	}
+	out, err := yaml.Marshal(v)
+	var back string
+	if err == nil && yaml.Unmarshal(out, &back) == nil && back == v {
+		return v
+	}
+	return &yaml.Node{Kind: yaml.ScalarNode, Style: yaml.DoubleQuotedStyle, Tag: "!!str", Value: v}
 }
 
 // escapeNewlines writes a multi-line value on one line ("\n" escaped) when

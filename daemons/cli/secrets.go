@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"unicode"
 
 	"github.com/spf13/cobra"
 	"gopkg.in/yaml.v3"
@@ -298,42 +299,61 @@ func readSecretsFile(path string) ([]keyValue, error) {
 	}
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".yaml", ".yml":
-		var node yaml.Node
-		if err := yaml.Unmarshal(raw, &node); err != nil {
-			return nil, fmt.Errorf("parse %s: %w", path, err)
-		}
-		if len(node.Content) == 0 {
-			return nil, nil
-		}
-		m := node.Content[0]
-		if m.Kind != yaml.MappingNode {
-			return nil, fmt.Errorf("parse %s: want a mapping of names to values", path)
-		}
-		out := make([]keyValue, 0, len(m.Content)/2)
-		for i := 0; i+1 < len(m.Content); i += 2 {
-			k, v := m.Content[i], m.Content[i+1]
-			if v.Kind != yaml.ScalarNode {
-				return nil, fmt.Errorf("parse %s: the value of %s is not a scalar", path, k.Value)
-			}
-			out = append(out, keyValue{key: k.Value, value: v.Value})
-		}
-		return out, nil
+		return parseSecretsYAML(raw, path)
 	}
 	return parseDotenv(raw, path)
 }
 
+// parseSecretsYAML reads a YAML mapping of names to scalar values.
+func parseSecretsYAML(raw []byte, name string) ([]keyValue, error) {
+	var node yaml.Node
+	if err := yaml.Unmarshal(raw, &node); err != nil {
+		return nil, fmt.Errorf("parse %s: %w", name, err)
+	}
+	if len(node.Content) == 0 {
+		return nil, nil
+	}
+	m := node.Content[0]
+	if m.Kind != yaml.MappingNode {
+		return nil, fmt.Errorf("parse %s: want a mapping of names to values", name)
+	}
+	out := make([]keyValue, 0, len(m.Content)/2)
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		k, v := m.Content[i], m.Content[i+1]
+		if v.Kind != yaml.ScalarNode {
+			return nil, fmt.Errorf("parse %s: the value of %s is not a scalar", name, k.Value)
+		}
+		out = append(out, keyValue{key: k.Value, value: v.Value})
+	}
+	return out, nil
+}
+
 // parseDotenv reads a .env file: KEY=VALUE lines, optional "export ",
-// comments, single quotes (literal), double quotes (\n \t \" \\ escapes;
-// may span lines) and unquoted values (trailing " #comment" dropped).
+// comments, single quotes (literal; may span lines, ending at the last quote
+// of the line that closes them), double quotes (\n \t \" \\ escapes; may
+// span lines) and unquoted values (trailing " #comment" dropped). Quoted
+// values keep their inner whitespace, so what `infisical export` writes
+// reads back unchanged.
 func parseDotenv(raw []byte, name string) ([]keyValue, error) {
 	var out []keyValue
 	sc := bufio.NewScanner(bytes.NewReader(raw))
 	sc.Buffer(make([]byte, 64*1024), 4<<20)
 	lineNo := 0
+	// next appends the following line to body, for values spanning lines.
+	next := func(body string, start int, quote string) (string, error) {
+		if !sc.Scan() {
+			if err := sc.Err(); err != nil {
+				return "", fmt.Errorf("read %s: %w", name, err)
+			}
+			return "", fmt.Errorf("%s:%d: unterminated %s quote", name, start, quote)
+		}
+		lineNo++
+		return body + "\n" + strings.TrimSuffix(sc.Text(), "\r"), nil
+	}
 	for sc.Scan() {
 		lineNo++
-		line := strings.TrimSpace(strings.TrimSuffix(sc.Text(), "\r"))
-		if line == "" || strings.HasPrefix(line, "#") {
+		line := strings.TrimLeftFunc(strings.TrimSuffix(sc.Text(), "\r"), unicode.IsSpace)
+		if strings.TrimSpace(line) == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
 		line = strings.TrimPrefix(line, "export ")
@@ -341,25 +361,32 @@ func parseDotenv(raw []byte, name string) ([]keyValue, error) {
 		if !ok {
 			return nil, fmt.Errorf("%s:%d: want KEY=VALUE", name, lineNo)
 		}
-		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+		k, v = strings.TrimSpace(k), strings.TrimLeftFunc(v, unicode.IsSpace)
+		start := lineNo
+		var err error
 		switch {
 		case strings.HasPrefix(v, "'"):
-			end := strings.LastIndex(v, "'")
-			if end == 0 {
-				return nil, fmt.Errorf("%s:%d: unterminated single quote", name, lineNo)
+			body := v[1:]
+			// Only the newest line can hold the closing quote.
+			for from := 0; !strings.Contains(body[from:], "'"); {
+				from = len(body)
+				if body, err = next(body, start, "single"); err != nil {
+					return nil, err
+				}
 			}
-			v = v[1:end]
+			v = body[:strings.LastIndex(body, "'")]
 		case strings.HasPrefix(v, `"`):
 			body := v[1:]
-			for !closedDoubleQuote(body) {
-				if !sc.Scan() {
-					return nil, fmt.Errorf("%s:%d: unterminated double quote", name, lineNo)
+			end, resume := scanDoubleQuoted(body, 0)
+			for end < 0 {
+				if body, err = next(body, start, "double"); err != nil {
+					return nil, err
 				}
-				lineNo++
-				body += "\n" + strings.TrimSuffix(sc.Text(), "\r")
+				end, resume = scanDoubleQuoted(body, resume)
 			}
-			v = unescapeDouble(body[:closingQuote(body)])
+			v = unescapeDouble(body[:end])
 		default:
+			v = strings.TrimSpace(v)
 			if i := strings.Index(v, " #"); i >= 0 {
 				v = strings.TrimSpace(v[:i])
 			}
@@ -372,20 +399,21 @@ func parseDotenv(raw []byte, name string) ([]keyValue, error) {
 	return out, nil
 }
 
-// closingQuote is the index of the first unescaped `"` in s, or -1.
-func closingQuote(s string) int {
-	for i := 0; i < len(s); i++ {
+// scanDoubleQuoted looks for the first unescaped `"` of s from index i. It
+// returns its index (-1 when there is none) and the index a scan of a
+// longer s must resume from (past an escape that ended s), so that a value
+// spanning many lines is scanned once, not once per line.
+func scanDoubleQuoted(s string, i int) (end, resume int) {
+	for ; i < len(s); i++ {
 		switch s[i] {
 		case '\\':
 			i++
 		case '"':
-			return i
+			return i, i
 		}
 	}
-	return -1
+	return -1, i
 }
-
-func closedDoubleQuote(s string) bool { return closingQuote(s) >= 0 }
 
 func unescapeDouble(s string) string {
 	var b strings.Builder

@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -392,7 +393,9 @@ func (a *App) resolveTarget(ctx context.Context, cmd *cobra.Command, sf *secretF
 	return t, nil
 }
 
-// cleanSecretPath adds a leading slash and drops a trailing one.
+// cleanSecretPath adds a leading slash and drops a trailing one (with the
+// spaces around it: "a / " is "/a", and cleaning a clean path changes
+// nothing).
 func cleanSecretPath(p string) string {
 	p = strings.TrimSpace(p)
 	if p == "" {
@@ -402,7 +405,7 @@ func cleanSecretPath(p string) string {
 		p = "/" + p
 	}
 	if len(p) > 1 {
-		p = strings.TrimRight(p, "/")
+		p = strings.TrimRightFunc(p, func(r rune) bool { return r == '/' || unicode.IsSpace(r) })
 		if p == "" {
 			p = "/"
 		}

@@ -184,7 +184,7 @@ func clone(c config.Config) config.Config {
 // parse translates one file (and what it extends) into a gitleaks Config.
 func parse(raw []byte, path string, depth int) (config.Config, error) {
 	var fc fileConfig
-	if err := toml.Unmarshal(raw, &fc); err != nil {
+	if err := decodeTOML(raw, &fc); err != nil {
 		return config.Config{}, &ConfigError{Path: path, Err: err}
 	}
 	fail := func(field string, err error) (config.Config, error) {
@@ -315,6 +315,18 @@ func parse(raw []byte, path string, depth int) (config.Config, error) {
 		}
 	}
 	return c, nil
+}
+
+// decodeTOML decodes a configuration file, turning a panic of the decoder
+// into an error: go-toml before v2.4 panicked on some malformed array
+// tables (e.g. "[[rules.00]]"), and a bad file must not crash the command.
+func decodeTOML(raw []byte, v any) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("invalid TOML: %v", r)
+		}
+	}()
+	return toml.Unmarshal(raw, v)
 }
 
 func translateAllowlist(fa fileAllowlist) (*config.Allowlist, error) {

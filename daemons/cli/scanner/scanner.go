@@ -122,7 +122,7 @@ func Scan(ctx context.Context, cfg config.Config, opt Options) (*Result, error) 
 	if err == nil && st.IsDir() {
 		ignore := filepath.Join(opt.Source, IgnoreFileName)
 		if ist, err := os.Stat(ignore); err == nil && ist.Mode().IsRegular() {
-			if err := d.AddGitleaksIgnore(ignore); err != nil {
+			if err := addIgnoreFile(d, ignore); err != nil {
 				return nil, fmt.Errorf("read %s: %w", ignore, err)
 			}
 		}
@@ -176,6 +176,45 @@ func Scan(ctx context.Context, cfg config.Config, opt Options) (*Result, error) 
 	res := &Result{Findings: filterIgnored(findings), Bytes: d.TotalBytes.Load(), Duration: time.Since(start)}
 	sortFindings(res.Findings)
 	return res, nil
+}
+
+// maxIgnoreLine is the longest .infisicalignore line passed on to gitleaks:
+// far longer than any fingerprint, shorter than the line limit of its
+// reader.
+const maxIgnoreLine = 32 << 10
+
+// addIgnoreFile loads a .infisicalignore file into d. gitleaks reads it
+// with a bufio.Scanner and silently stops at the first line longer than
+// 64 KiB, dropping every fingerprint after it; such lines cannot be
+// fingerprints, so a copy without them is loaded instead.
+func addIgnoreFile(d *detect.Detector, path string) error {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	lines := strings.Split(string(raw), "\n")
+	kept := make([]string, 0, len(lines))
+	for _, l := range lines {
+		if len(l) <= maxIgnoreLine {
+			kept = append(kept, l)
+		}
+	}
+	if len(kept) == len(lines) {
+		return d.AddGitleaksIgnore(path)
+	}
+	tmp, err := os.CreateTemp("", "infisicalignore-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	_, err = tmp.WriteString(strings.Join(kept, "\n"))
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	return d.AddGitleaksIgnore(tmp.Name())
 }
 
 // requireGitRepo gives a clear error before git's own.
