@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/infisical-go/engine/infisical/egress"
 )
 
 // AuditConfig tunes the audit log: retention and delivery to audit-log
@@ -21,10 +23,17 @@ type AuditConfig struct {
 	// 1000), so that retention never holds the database for long.
 	PruneBatch int
 
-	// StreamClient sends events to audit-log streams (default: a client
-	// with a 10s timeout and the system's root CAs). Tests pass a client
-	// that trusts their local TLS receiver.
+	// StreamClient sends events to audit-log streams. The default has a
+	// 10s timeout and the system's root CAs, and connects only to public
+	// addresses (package egress) unless AllowPrivateStreamTargets is set.
+	// Tests pass a client that trusts their local TLS receiver.
 	StreamClient *http.Client
+	// AllowPrivateStreamTargets lets audit-log streams point at loopback,
+	// private, link-local and other non-public addresses
+	// (ALLOW_INTERNAL_IP_CONNECTIONS). Off by default: a stream URL is
+	// chosen by an organization admin, and must not be a way to reach the
+	// server's own network or the cloud metadata service.
+	AllowPrivateStreamTargets bool
 	// StreamPoll is how often stream deliverers look for work they were not
 	// woken for, e.g. events committed by another server (default 1s).
 	StreamPoll time.Duration
@@ -54,7 +63,11 @@ func (c *AuditConfig) fill() {
 		c.PruneBatch = 1000
 	}
 	if c.StreamClient == nil {
-		c.StreamClient = &http.Client{Timeout: 10 * time.Second}
+		if c.AllowPrivateStreamTargets {
+			c.StreamClient = &http.Client{Timeout: 10 * time.Second}
+		} else {
+			c.StreamClient = egress.Client(10 * time.Second)
+		}
 	}
 	if c.StreamPoll <= 0 {
 		c.StreamPoll = time.Second

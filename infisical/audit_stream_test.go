@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -107,6 +108,7 @@ func (r *streamReceiver) delivered() []string {
 func streamConfig(r *streamReceiver) func(*infisical.Config) {
 	return func(c *infisical.Config) {
 		c.Audit.StreamClient = r.client()
+		c.Audit.AllowPrivateStreamTargets = true
 		c.Audit.StreamPoll = 100 * time.Millisecond
 		c.Audit.StreamBackoffMin = 10 * time.Millisecond
 		c.Audit.StreamBackoffMax = 100 * time.Millisecond
@@ -440,4 +442,77 @@ func containsField(err error, field string) bool {
 		}
 	}
 	return false
+}
+
+// TestAuditStreamPrivateTargets: with the default configuration a stream
+// may not point at loopback, private or metadata addresses, neither as an
+// IP literal (refused at once, naming url) nor through a name (refused when
+// connecting: the ping fails and nothing reaches the endpoint); with
+// AllowPrivateStreamTargets the same local endpoint is accepted.
+func TestAuditStreamPrivateTargets(t *testing.T) {
+	rcv := newStreamReceiver(t)
+	ctx := context.Background()
+	dsn := enginetest.DSN(t, enginetest.SQLite)
+	open := func(mod func(*infisical.Config)) *infisical.Engine {
+		cfg := enginetest.Config(t, dsn)
+		mod(&cfg)
+		eng, err := infisical.Open(ctx, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return eng
+	}
+
+	// Allowed: the local endpoint is accepted and pinged.
+	allowed := open(streamConfig(rcv))
+	org := enginetest.Org(t, allowed, "Acme")
+	admin := infisical.Platform(org.ID)
+	st := must(allowed.Audit().CreateStream(ctx, admin, infisical.CreateAuditStreamInput{URL: rcv.srv.URL}))(t)
+	allowed.Close()
+
+	// Default: refused.
+	eng := open(func(c *infisical.Config) {
+		c.Audit.StreamPoll = 50 * time.Millisecond
+		c.Audit.StreamBackoffMin = 10 * time.Millisecond
+		c.Audit.StreamBackoffMax = 50 * time.Millisecond
+	})
+	defer eng.Close()
+	_, port, err := net.SplitHostPort(rcv.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []string{
+		rcv.srv.URL, // https://127.0.0.1:port
+		"https://169.254.169.254/latest/meta-data/",
+		"https://10.0.0.8/logs",
+		"https://[::1]:" + port + "/",
+		"https://[::ffff:192.168.1.1]/",
+		"https://localhost:" + port + "/",
+	} {
+		_, err := eng.Audit().CreateStream(ctx, admin, infisical.CreateAuditStreamInput{URL: u})
+		if infisical.KindOf(err) != infisical.KindValidation || !containsField(err, "url") ||
+			!strings.Contains(err.Error(), "ALLOW_INTERNAL_IP_CONNECTIONS") {
+			t.Errorf("create %s: %v, want a validation error naming url", u, err)
+		}
+	}
+	// The stream stored while private targets were allowed is not
+	// delivered to: the dialer refuses the address.
+	must(eng.Projects.Create(ctx, admin, infisical.CreateProjectInput{OrgID: org.ID, Name: "P"}))(t)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got := must(eng.Audit().GetStream(ctx, admin, st.ID))(t)
+		if got.LastError != nil {
+			if !strings.Contains(*got.LastError, "address is not public") {
+				t.Fatalf("last error %q", *got.LastError)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no delivery attempt recorded")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := len(rcv.delivered()); n != 0 {
+		t.Fatalf("%d events reached the private endpoint", n)
+	}
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/infisical-go/engine/infisical/egress"
 	"github.com/infisical-go/engine/infisical/permission"
 	"github.com/infisical-go/engine/infisical/store"
 )
@@ -90,8 +91,11 @@ func (e *Engine) streamAccess(ctx context.Context, actor Actor, action string) (
 	return orgID, nil
 }
 
-// validStreamURL accepts absolute https URLs only.
-func validStreamURL(field, raw string) (string, error) {
+// validStreamURL accepts absolute https URLs only, and, unless private
+// targets are allowed, refuses hosts that are non-public IP literals or
+// localhost names at once (names resolving to such addresses are refused
+// when connecting).
+func (e *Engine) validStreamURL(field, raw string) (string, error) {
 	raw = strings.TrimSpace(raw)
 	if raw == "" {
 		return "", Invalid(field, "%s is required", field)
@@ -105,6 +109,11 @@ func validStreamURL(field, raw string) (string, error) {
 	}
 	if !strings.EqualFold(u.Scheme, "https") {
 		return "", Invalid(field, "%s must use https", field)
+	}
+	if !e.cfg.Audit.AllowPrivateStreamTargets {
+		if err := egress.CheckHost(u.Host); err != nil {
+			return "", Invalid(field, "%s must point to a public address (%v); set ALLOW_INTERNAL_IP_CONNECTIONS=true to allow internal ones", field, err)
+		}
 	}
 	return raw, nil
 }
@@ -240,7 +249,7 @@ func (e *Engine) pingStream(ctx context.Context, rawURL string, headers []AuditS
 // Events committed from then on are delivered to it.
 func (s *AuditService) CreateStream(ctx context.Context, actor Actor, in CreateAuditStreamInput) (*AuditLogStream, error) {
 	e := s.e
-	u, err := validStreamURL("url", in.URL)
+	u, err := e.validStreamURL("url", in.URL)
 	if err != nil {
 		return nil, err
 	}
@@ -301,7 +310,7 @@ func (s *AuditService) UpdateStream(ctx context.Context, actor Actor, id string,
 	}
 	u, headers := row.URL, old
 	if in.URL != nil {
-		if u, err = validStreamURL("url", *in.URL); err != nil {
+		if u, err = e.validStreamURL("url", *in.URL); err != nil {
 			return nil, err
 		}
 	}

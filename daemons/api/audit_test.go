@@ -66,6 +66,7 @@ func (r *auditReceiver) delivered() []string {
 func auditStreamConfig(r *auditReceiver) func(*infisical.Config) {
 	return func(c *infisical.Config) {
 		c.Audit.StreamClient = r.srv.Client()
+		c.Audit.AllowPrivateStreamTargets = true
 		c.Audit.StreamPoll = 100 * time.Millisecond
 		c.Audit.StreamBackoffMin = 10 * time.Millisecond
 		c.Audit.StreamBackoffMax = 100 * time.Millisecond

@@ -409,6 +409,7 @@ func newMatrixFixture(t *testing.T, b enginetest.Backend) (*mfx, *api.Server) {
 	eng := enginetest.Open(t, b, usrFast, func(c *infisical.Config) {
 		c.LoginRateLimitPerEmail, c.LoginRateLimitPerIP = -1, -1
 		c.Audit.StreamClient = streams.Client()
+		c.Audit.AllowPrivateStreamTargets = true
 		c.ExternalKMS = infisical.ExternalKMSConfig{AWSEndpoint: aws.URL(), AWSSTSEndpoint: aws.URL()}
 	})
 	srv, err := api.New(eng, api.Config{Logger: eng.Logger()})

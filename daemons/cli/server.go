@@ -66,6 +66,9 @@ type serverConfig struct {
 	maxBodyBytes      int64
 	trustProxy        bool
 	shutdownTimeout   time.Duration
+	// allowInternalIPs lets audit-log streams reach non-public addresses
+	// (ALLOW_INTERNAL_IP_CONNECTIONS; on with --dev unless set to false).
+	allowInternalIPs bool
 
 	// Where the key material came from, for the start-up log (never the
 	// values themselves).
@@ -97,6 +100,9 @@ users of the machine can see):
   ROOT_ENCRYPTION_KEY  base64 of 32 random bytes (openssl rand -base64 32); ENCRYPTION_KEY wins
   AUTH_SECRET          signs access tokens, at least 16 characters (openssl rand -base64 32)
   SITE_URL             public URL of this instance
+
+ALLOW_INTERNAL_IP_CONNECTIONS=true lets audit-log streams point at loopback,
+private and link-local addresses (refused by default; allowed with --dev).
 
 With --dev, missing keys are generated once into the data directory and
 reused on later --dev starts. Never use --dev in production.`,
@@ -152,6 +158,14 @@ func resolveServerConfig(app *App, cmd *cobra.Command, fl serverFlags) (*serverC
 	}
 	if c.shutdownTimeout <= 0 {
 		return nil, usagef("invalid --shutdown-timeout %s: must be positive", c.shutdownTimeout)
+	}
+	c.allowInternalIPs = c.dev
+	if v := app.env("ALLOW_INTERNAL_IP_CONNECTIONS"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return nil, fmt.Errorf("invalid ALLOW_INTERNAL_IP_CONNECTIONS %q: want true or false", v)
+		}
+		c.allowInternalIPs = b
 	}
 	if c.siteURL != "" {
 		if u, err := url.Parse(c.siteURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -311,6 +325,7 @@ func runServer(ctx context.Context, app *App, cmd *cobra.Command, fl serverFlags
 		RootEncryptionKey: cfg.rootEncryptionKey,
 		AuthSecret:        cfg.authSecret,
 		SiteURL:           cfg.siteURL,
+		Audit:             infisical.AuditConfig{AllowPrivateStreamTargets: cfg.allowInternalIPs},
 		Logger:            log,
 		AuthIssuers:       issuers,
 	})

@@ -219,6 +219,12 @@ func TestServerConfigErrors(t *testing.T) {
 			want:     []string{"invalid SITE_URL"},
 		},
 		{
+			name:     "bad ALLOW_INTERNAL_IP_CONNECTIONS",
+			env:      map[string]string{"ENCRYPTION_KEY": testEncryptionKey, "AUTH_SECRET": testAuthSecret, "ALLOW_INTERNAL_IP_CONNECTIONS": "sometimes"},
+			wantCode: ExitError,
+			want:     []string{"invalid ALLOW_INTERNAL_IP_CONNECTIONS \"sometimes\""},
+		},
+		{
 			name:     "dev key file corrupted",
 			env:      map[string]string{"AUTH_SECRET": testAuthSecret},
 			args:     []string{"--dev"},
@@ -299,7 +305,7 @@ func TestResolveServerConfig(t *testing.T) {
 	}{
 		{name: "defaults", env: keys, check: func(t *testing.T, c *serverConfig) {
 			if c.host != DefaultHost || c.port != DefaultPort || c.dataDir != DefaultDataDir || c.db != "" ||
-				c.maxBodyBytes != DefaultMaxBodyBytes || c.trustProxy || c.shutdownTimeout != DefaultShutdownTimeout {
+				c.maxBodyBytes != DefaultMaxBodyBytes || c.trustProxy || c.shutdownTimeout != DefaultShutdownTimeout || c.allowInternalIPs {
 				t.Errorf("unexpected defaults: %+v", c)
 			}
 			if c.rootKeySource != "ENCRYPTION_KEY" || c.authSecretSource != "AUTH_SECRET" {
@@ -325,7 +331,22 @@ func TestResolveServerConfig(t *testing.T) {
 					t.Errorf("source %q", c.rootKeySource)
 				}
 			}},
+		{name: "internal IP connections allowed by the environment", env: with(map[string]string{"ALLOW_INTERNAL_IP_CONNECTIONS": "true"}),
+			check: func(t *testing.T, c *serverConfig) {
+				if !c.allowInternalIPs {
+					t.Error("ALLOW_INTERNAL_IP_CONNECTIONS=true not applied")
+				}
+			}},
+		{name: "dev allows internal IP connections unless told not to", env: with(map[string]string{"ALLOW_INTERNAL_IP_CONNECTIONS": "false"}), args: []string{"--dev"},
+			check: func(t *testing.T, c *serverConfig) {
+				if c.allowInternalIPs {
+					t.Error("ALLOW_INTERNAL_IP_CONNECTIONS=false ignored with --dev")
+				}
+			}},
 		{name: "dev with keys in the environment writes no files", env: keys, args: []string{"--dev"}, check: func(t *testing.T, c *serverConfig) {
+			if !c.allowInternalIPs {
+				t.Error("--dev does not allow internal IP connections")
+			}
 			if len(c.devFilesCreated) != 0 || c.rootKeySource != "ENCRYPTION_KEY" || c.authSecretSource != "AUTH_SECRET" {
 				t.Errorf("dev files created although keys are set: %+v", c)
 			}
