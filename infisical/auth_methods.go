@@ -248,6 +248,28 @@ func (e *Engine) storeState(ctx context.Context, q store.Q, orgID string, row *s
 
 // homeOrg is the organization whose key seals an identity's method
 // secrets: its first organization membership.
+// loadMethod loads an identity's configuration of m, its home organization
+// and its decrypted state. A method that is not attached is reported as
+// store.ErrNotFound itself, for the caller to word.
+func (e *Engine) loadMethod(ctx context.Context, q store.Q, identityID string, m authMethod) (*store.AuthMethod, string, *methodState, error) {
+	row, err := q.GetAuthMethod(ctx, identityID, m.name())
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, "", nil, store.ErrNotFound
+	}
+	if err != nil {
+		return nil, "", nil, Internal("load auth method", err)
+	}
+	org, err := homeOrg(ctx, q, identityID)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	st, err := e.loadState(ctx, q, org, row)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	return row, org, st, nil
+}
+
 func homeOrg(ctx context.Context, q store.Q, identityID string) (string, error) {
 	all, err := q.IdentityOrgMembershipsOf(ctx, identityID)
 	if err != nil {
@@ -333,19 +355,10 @@ func (s *AuthMethodService) Get(ctx context.Context, actor Actor, identityID, me
 	if err != nil {
 		return nil, err
 	}
-	q := e.store.Read()
-	row, err := q.GetAuthMethod(ctx, ident.ID, m.name())
+	row, _, st, err := e.loadMethod(ctx, e.store.Read(), ident.ID, m)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, s.notConfigured(m)
 	}
-	if err != nil {
-		return nil, Internal("load auth method", err)
-	}
-	org, err := homeOrg(ctx, q, ident.ID)
-	if err != nil {
-		return nil, err
-	}
-	st, err := e.loadState(ctx, q, org, row)
 	if err != nil {
 		return nil, err
 	}
@@ -372,18 +385,12 @@ func (s *AuthMethodService) Update(ctx context.Context, actor Actor, identityID 
 	var row *store.AuthMethod
 	var st *methodState
 	err = e.store.Tx(ctx, func(q store.Q) error {
-		row, err = q.GetAuthMethod(ctx, ident.ID, m.name())
+		var org string
+		row, org, st, err = e.loadMethod(ctx, q, ident.ID, m)
 		if errors.Is(err, store.ErrNotFound) {
 			return s.notConfigured(m)
 		}
 		if err != nil {
-			return Internal("load auth method", err)
-		}
-		org, err := homeOrg(ctx, q, ident.ID)
-		if err != nil {
-			return err
-		}
-		if st, err = e.loadState(ctx, q, org, row); err != nil {
 			return err
 		}
 		if err := applyTokenSettings(row, common, false); err != nil {
@@ -422,18 +429,11 @@ func (s *AuthMethodService) Revoke(ctx context.Context, actor Actor, identityID,
 	var row *store.AuthMethod
 	var st *methodState
 	err = e.store.Tx(ctx, func(q store.Q) error {
-		row, err = q.GetAuthMethod(ctx, ident.ID, m.name())
+		row, _, st, err = e.loadMethod(ctx, q, ident.ID, m)
 		if errors.Is(err, store.ErrNotFound) {
 			return s.notConfigured(m)
 		}
 		if err != nil {
-			return Internal("load auth method", err)
-		}
-		org, err := homeOrg(ctx, q, ident.ID)
-		if err != nil {
-			return err
-		}
-		if st, err = e.loadState(ctx, q, org, row); err != nil {
 			return err
 		}
 		if err := e.revokeMethodTokens(ctx, q, row.ID); err != nil {
@@ -477,18 +477,10 @@ func (s *AuthMethodService) Login(ctx context.Context, in MachineLogin) (*LoginR
 		return nil, Invalid("identityId", "Identity ID must be a valid UUID")
 	}
 	q := e.store.Read()
-	row, err := q.GetAuthMethod(ctx, identityID, m.name())
+	row, _, st, err := e.loadMethod(ctx, q, identityID, m)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, NotFound("%s auth method not found for identity, did you configure %s auth?", m.label(), m.label())
 	}
-	if err != nil {
-		return nil, Internal("load auth method", err)
-	}
-	org, err := homeOrg(ctx, q, identityID)
-	if err != nil {
-		return nil, err
-	}
-	st, err := e.loadState(ctx, q, org, row)
 	if err != nil {
 		return nil, err
 	}

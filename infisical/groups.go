@@ -654,31 +654,12 @@ func (s *GroupService) SetProjectRoles(ctx context.Context, actor Actor, project
 		if err != nil {
 			return Internal("load membership roles", err)
 		}
-		rows, err := e.roleRows(ctx, q, pid, m.ID, roles)
+		pm := m.ProjectMembership
+		rows, err := e.replaceProjectRoles(ctx, q, actor, set, pid, &pm, current, roles, "group")
 		if err != nil {
 			return err
 		}
-		if err := e.projectRolesWithin(ctx, actor, pid, set, current, "change the roles of a more privileged group"); err != nil {
-			return err
-		}
-		if err := e.projectRolesWithin(ctx, actor, pid, set, rows, "assign a more privileged role"); err != nil {
-			return err
-		}
-		if err := q.DeleteMembershipRoles(ctx, m.ID); err != nil {
-			return Internal("replace membership roles", err)
-		}
-		for i := range rows {
-			if err := q.Insert(ctx, &rows[i]); err != nil {
-				return Internal("create membership role", err)
-			}
-			out = append(out, membershipRoleFromRow(&rows[i]))
-		}
-		pm := m.ProjectMembership
-		pm.UpdatedAt = e.now()
-		if err := q.Update(ctx, &pm); err != nil {
-			return Internal("update group membership", err)
-		}
-		q.Invalidate(topicAccess, pid)
+		out = membershipRolesFromRows(rows)
 		return e.audit(ctx, q, actor, AuditEvent{Type: "update-group-project-membership", ProjectID: pid, Metadata: map[string]any{
 			"groupId": m.ActorID, "groupSlug": m.GroupSlug, "membershipId": m.ID, "roles": roleSlugs(roles)}})
 	})

@@ -121,6 +121,39 @@ func (s *MembershipService) AddIdentity(ctx context.Context, actor Actor, projec
 	return s.identityMembershipByID(ctx, e.store.Read(), id)
 }
 
+// replaceProjectRoles replaces the roles of project membership m inside q,
+// with the caller's privileges checked against the roles m holds now
+// (current) and the roles it is given, then bumps m's UpdatedAt and drops
+// the project's cached permissions. who names m's kind in errors
+// ("identity", "member", "group"). It returns the new role rows.
+func (e *Engine) replaceProjectRoles(ctx context.Context, q store.Q, actor Actor, set *permission.Set, projectID string,
+	m *store.ProjectMembership, current []store.MembershipRole, roles []RoleAssignment, who string) ([]store.MembershipRole, error) {
+	rows, err := e.roleRows(ctx, q, projectID, m.ID, roles)
+	if err != nil {
+		return nil, err
+	}
+	if err := e.projectRolesWithin(ctx, actor, projectID, set, current, "change the roles of a more privileged "+who); err != nil {
+		return nil, err
+	}
+	if err := e.projectRolesWithin(ctx, actor, projectID, set, rows, "assign a more privileged role"); err != nil {
+		return nil, err
+	}
+	if err := q.DeleteMembershipRoles(ctx, m.ID); err != nil {
+		return nil, Internal("replace membership roles", err)
+	}
+	for i := range rows {
+		if err := q.Insert(ctx, &rows[i]); err != nil {
+			return nil, Internal("create membership role", err)
+		}
+	}
+	m.UpdatedAt = e.now()
+	if err := q.Update(ctx, m); err != nil {
+		return nil, Internal("update "+who+" membership", err)
+	}
+	q.Invalidate(topicAccess, projectID)
+	return rows, nil
+}
+
 // currentIdentityMembership loads the membership of identityID in the
 // project and its role rows.
 func (e *Engine) currentIdentityMembership(ctx context.Context, q store.Q, projectID, identityID string) (*store.ProjectMembership, []store.MembershipRole, error) {
@@ -153,30 +186,11 @@ func (s *MembershipService) SetIdentityRoles(ctx context.Context, actor Actor, p
 		if err != nil {
 			return err
 		}
-		rows, err := e.roleRows(ctx, q, pid, m.ID, roles)
+		rows, err := e.replaceProjectRoles(ctx, q, actor, set, pid, m, current, roles, "identity")
 		if err != nil {
 			return err
 		}
-		if err := e.projectRolesWithin(ctx, actor, pid, set, current, "change the roles of a more privileged identity"); err != nil {
-			return err
-		}
-		if err := e.projectRolesWithin(ctx, actor, pid, set, rows, "assign a more privileged role"); err != nil {
-			return err
-		}
-		if err := q.DeleteMembershipRoles(ctx, m.ID); err != nil {
-			return Internal("replace membership roles", err)
-		}
-		for i := range rows {
-			if err := q.Insert(ctx, &rows[i]); err != nil {
-				return Internal("create membership role", err)
-			}
-			out = append(out, membershipRoleFromRow(&rows[i]))
-		}
-		m.UpdatedAt = e.now()
-		if err := q.Update(ctx, m); err != nil {
-			return Internal("update identity membership", err)
-		}
-		q.Invalidate(topicAccess, pid)
+		out = membershipRolesFromRows(rows)
 		return e.audit(ctx, q, actor, AuditEvent{Type: "update-identity-project-membership", ProjectID: pid,
 			Metadata: map[string]any{"identityId": identityID, "roles": auditRoles(roles)}})
 	})
@@ -353,4 +367,13 @@ func (e *Engine) identityMemberships(ctx context.Context, q store.Q, rows []stor
 			ProjectName: r.ProjectName, ProjectType: r.ProjectType}
 	}
 	return out, nil
+}
+
+// membershipRolesFromRows converts stored role rows for an answer.
+func membershipRolesFromRows(rows []store.MembershipRole) []MembershipRole {
+	out := make([]MembershipRole, len(rows))
+	for i := range rows {
+		out[i] = membershipRoleFromRow(&rows[i])
+	}
+	return out
 }

@@ -194,32 +194,15 @@ func (s *MembershipService) SetUserRoles(ctx context.Context, actor Actor, proje
 		if err != nil {
 			return err
 		}
-		rows, err := e.roleRows(ctx, q, pid, m.ID, roles)
+		rows, err := e.replaceProjectRoles(ctx, q, actor, set, pid, m, current, roles, "member")
 		if err != nil {
 			return err
 		}
-		if err := e.projectRolesWithin(ctx, actor, pid, set, current, "change the roles of a more privileged member"); err != nil {
-			return err
-		}
-		if err := e.projectRolesWithin(ctx, actor, pid, set, rows, "assign a more privileged role"); err != nil {
-			return err
-		}
-		if err := q.DeleteMembershipRoles(ctx, m.ID); err != nil {
-			return Internal("replace membership roles", err)
-		}
+		out = membershipRolesFromRows(rows)
 		slugs := make([]string, 0, len(rows))
 		for i := range rows {
-			if err := q.Insert(ctx, &rows[i]); err != nil {
-				return Internal("create membership role", err)
-			}
-			out = append(out, membershipRoleFromRow(&rows[i]))
 			slugs = append(slugs, rows[i].Role)
 		}
-		m.UpdatedAt = e.now()
-		if err := q.Update(ctx, m); err != nil {
-			return Internal("update project membership", err)
-		}
-		q.Invalidate(topicAccess, pid)
 		return e.audit(ctx, q, actor, AuditEvent{Type: "update-user-project-role", ProjectID: pid,
 			Metadata: map[string]any{"membershipId": m.ID, "userId": m.ActorID, "roles": slugs}})
 	})

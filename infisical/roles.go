@@ -343,6 +343,28 @@ func validRuleList(rules []permission.Rule, org bool) error {
 	return nil
 }
 
+// validRoleInput checks a new custom role (project or organization) and
+// returns its trimmed slug, name and description.
+func validRoleInput(in RoleInput, org bool) (slug, name string, desc *string, err error) {
+	reserved := permission.IsReservedProjectRoleSlug
+	if org {
+		reserved = permission.IsReservedOrgRoleSlug
+	}
+	if slug, err = validRoleSlug(in.Slug, reserved); err != nil {
+		return "", "", nil, err
+	}
+	if name, err = validRoleName(in.Name); err != nil {
+		return "", "", nil, err
+	}
+	if desc, err = validRoleDescription(in.Description); err != nil {
+		return "", "", nil, err
+	}
+	if err = validRuleList(in.Permissions, org); err != nil {
+		return "", "", nil, err
+	}
+	return slug, name, desc, nil
+}
+
 func validRoleName(name string) (string, error) {
 	n := strings.TrimSpace(name)
 	if n == "" || len(n) > maxRoleNameLen {
@@ -460,19 +482,8 @@ func (s *RoleService) CreateProjectRole(ctx context.Context, actor Actor, ref Pr
 	if err != nil {
 		return nil, err
 	}
-	slug, err := validRoleSlug(in.Slug, permission.IsReservedProjectRoleSlug)
+	slug, name, desc, err := validRoleInput(in, false)
 	if err != nil {
-		return nil, err
-	}
-	name, err := validRoleName(in.Name)
-	if err != nil {
-		return nil, err
-	}
-	desc, err := validRoleDescription(in.Description)
-	if err != nil {
-		return nil, err
-	}
-	if err := validRuleList(in.Permissions, false); err != nil {
 		return nil, err
 	}
 	if err := e.rulesWithin(actor, set, in.Permissions, "create a role"); err != nil {
@@ -802,19 +813,8 @@ func (s *RoleService) CreateOrgRole(ctx context.Context, actor Actor, orgID stri
 	if err != nil {
 		return nil, err
 	}
-	slug, err := validRoleSlug(in.Slug, permission.IsReservedOrgRoleSlug)
+	slug, name, desc, err := validRoleInput(in, true)
 	if err != nil {
-		return nil, err
-	}
-	name, err := validRoleName(in.Name)
-	if err != nil {
-		return nil, err
-	}
-	desc, err := validRoleDescription(in.Description)
-	if err != nil {
-		return nil, err
-	}
-	if err := validRuleList(in.Permissions, true); err != nil {
 		return nil, err
 	}
 	if err := e.rulesWithin(actor, set, in.Permissions, "create an organization role"); err != nil {

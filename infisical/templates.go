@@ -275,55 +275,55 @@ func validRoleRefs(field string, i int, who string, refs []string, roles []Templ
 }
 
 func validTemplateUsers(users []TemplateUser, roles []TemplateRole) ([]TemplateUser, error) {
-	if users == nil {
-		return nil, nil
-	}
-	if jsonSize(users) > maxTemplateListJSONBytes {
-		return nil, Invalid("users", "users: size limit exceeded")
-	}
-	seen := map[string]bool{}
-	out := make([]TemplateUser, len(users))
-	for i, u := range users {
-		name := strings.ToLower(strings.TrimSpace(u.Username))
-		if name == "" {
-			return nil, Invalid("users", "users[%d].username is required", i)
-		}
-		if seen[name] {
-			return nil, Invalid("users", "Usernames must be unique")
-		}
-		seen[name] = true
-		refs, err := validRoleRefs("users", i, "User \""+name+"\"", u.Roles, roles)
-		if err != nil {
-			return nil, err
-		}
-		out[i] = TemplateUser{Username: name, Roles: refs}
-	}
-	return out, nil
+	return validTemplateMembers(users, roles, templateMemberKind[TemplateUser]{
+		field: "users", nameField: "username", who: "User", duplicate: "Usernames must be unique",
+		get:   func(u TemplateUser) (string, []string) { return u.Username, u.Roles },
+		build: func(name string, refs []string) TemplateUser { return TemplateUser{Username: name, Roles: refs} },
+	})
 }
 
 func validTemplateGroups(groups []TemplateGroup, roles []TemplateRole) ([]TemplateGroup, error) {
-	if groups == nil {
+	return validTemplateMembers(groups, roles, templateMemberKind[TemplateGroup]{
+		field: "groups", nameField: "groupSlug", who: "Group", duplicate: "Group slugs must be unique",
+		get:   func(g TemplateGroup) (string, []string) { return g.GroupSlug, g.Roles },
+		build: func(slug string, refs []string) TemplateGroup { return TemplateGroup{GroupSlug: slug, Roles: refs} },
+	})
+}
+
+// templateMemberKind describes the users or the groups of a template for
+// validTemplateMembers.
+type templateMemberKind[T any] struct {
+	field, nameField, who, duplicate string
+	get                              func(T) (name string, roles []string)
+	build                            func(name string, roles []string) T
+}
+
+// validTemplateMembers checks a template's users or groups: each named once
+// (lower-cased, trimmed) and given roles the template can resolve.
+func validTemplateMembers[T any](items []T, roles []TemplateRole, k templateMemberKind[T]) ([]T, error) {
+	if items == nil {
 		return nil, nil
 	}
-	if jsonSize(groups) > maxTemplateListJSONBytes {
-		return nil, Invalid("groups", "groups: size limit exceeded")
+	if jsonSize(items) > maxTemplateListJSONBytes {
+		return nil, Invalid(k.field, "%s: size limit exceeded", k.field)
 	}
 	seen := map[string]bool{}
-	out := make([]TemplateGroup, len(groups))
-	for i, g := range groups {
-		slug := strings.ToLower(strings.TrimSpace(g.GroupSlug))
-		if slug == "" {
-			return nil, Invalid("groups", "groups[%d].groupSlug is required", i)
+	out := make([]T, len(items))
+	for i, it := range items {
+		raw, refs := k.get(it)
+		name := strings.ToLower(strings.TrimSpace(raw))
+		if name == "" {
+			return nil, Invalid(k.field, "%s[%d].%s is required", k.field, i, k.nameField)
 		}
-		if seen[slug] {
-			return nil, Invalid("groups", "Group slugs must be unique")
+		if seen[name] {
+			return nil, Invalid(k.field, "%s", k.duplicate)
 		}
-		seen[slug] = true
-		refs, err := validRoleRefs("groups", i, "Group \""+slug+"\"", g.Roles, roles)
+		seen[name] = true
+		valid, err := validRoleRefs(k.field, i, k.who+" \""+name+"\"", refs, roles)
 		if err != nil {
 			return nil, err
 		}
-		out[i] = TemplateGroup{GroupSlug: slug, Roles: refs}
+		out[i] = k.build(name, valid)
 	}
 	return out, nil
 }

@@ -11,7 +11,6 @@
 package egress
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -117,12 +116,9 @@ func Dialer(timeout time.Duration) *net.Dialer {
 // addresses. It connects directly: a proxy from the environment would be
 // the address dialed, and the check must see the endpoint's own address.
 func Client(timeout time.Duration) *http.Client {
-	d := Dialer(10 * time.Second)
 	tr := &http.Transport{
-		Proxy: nil,
-		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			return d.DialContext(ctx, network, addr)
-		},
+		Proxy:                 nil,
+		DialContext:           Dialer(10 * time.Second).DialContext,
 		ForceAttemptHTTP2:     true,
 		MaxIdleConns:          20,
 		IdleConnTimeout:       90 * time.Second,
