@@ -97,18 +97,27 @@ func (s *TagService) List(ctx context.Context, actor Actor, ref ProjectRef) ([]*
 	return out, nil
 }
 
+// loadTag loads a tag of the project by id.
+func loadTag(ctx context.Context, q store.Q, projectID, tagID string) (*store.Tag, error) {
+	row, err := q.GetTag(ctx, projectID, tagID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, NotFound("Tag with ID '%s' not found", tagID)
+	}
+	if err != nil {
+		return nil, Internal("load tag", err)
+	}
+	return row, nil
+}
+
 // Get returns one tag by id.
 func (s *TagService) Get(ctx context.Context, actor Actor, ref ProjectRef, tagID string) (*Tag, error) {
 	m, err := s.tagProject(ctx, actor, ref, permission.ActionRead)
 	if err != nil {
 		return nil, err
 	}
-	row, err := s.e.store.Read().GetTag(ctx, m.project.ID, tagID)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, NotFound("Tag with ID '%s' not found", tagID)
-	}
+	row, err := loadTag(ctx, s.e.store.Read(), m.project.ID, tagID)
 	if err != nil {
-		return nil, Internal("load tag", err)
+		return nil, err
 	}
 	s.e.auditRead(actor, AuditEvent{Type: "get-tag", ProjectID: m.project.ID, Metadata: map[string]any{"tagId": row.ID, "slug": row.Slug}})
 	return tagFromRow(row), nil
@@ -193,12 +202,8 @@ func (s *TagService) Update(ctx context.Context, actor Actor, ref ProjectRef, ta
 	var row *store.Tag
 	err = s.e.store.Tx(ctx, func(q store.Q) error {
 		var err error
-		row, err = q.GetTag(ctx, m.project.ID, tagID)
-		if errors.Is(err, store.ErrNotFound) {
-			return NotFound("Tag with ID '%s' not found", tagID)
-		}
-		if err != nil {
-			return Internal("load tag", err)
+		if row, err = loadTag(ctx, q, m.project.ID, tagID); err != nil {
+			return err
 		}
 		if in.Slug != nil && slug != row.Slug {
 			if other, err := q.GetTagBySlug(ctx, m.project.ID, slug); err == nil && other.ID != row.ID {
@@ -239,12 +244,8 @@ func (s *TagService) Delete(ctx context.Context, actor Actor, ref ProjectRef, ta
 	var row *store.Tag
 	err = s.e.store.Tx(ctx, func(q store.Q) error {
 		var err error
-		row, err = q.GetTag(ctx, m.project.ID, tagID)
-		if errors.Is(err, store.ErrNotFound) {
-			return NotFound("Tag with ID '%s' not found", tagID)
-		}
-		if err != nil {
-			return Internal("load tag", err)
+		if row, err = loadTag(ctx, q, m.project.ID, tagID); err != nil {
+			return err
 		}
 		// Links go by ON DELETE CASCADE in the same statement.
 		if err := q.Delete(ctx, row); err != nil {
